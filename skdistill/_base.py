@@ -1,0 +1,68 @@
+"""Shared machinery of the distillers: cloning that shares frozen models, label and target checks."""
+
+import copy
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+
+class _SharedByClone:
+    """Stands in for a value that :func:`sklearn.base.clone` must pass on as it is, not copy."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def __sklearn_clone__(self):
+        return self.value
+
+
+def clone_sharing(estimator, shared):
+    """Clone ``estimator`` as :func:`sklearn.base.clone` does, but pass some parameters on by identity.
+
+    A trained network used as a teacher is read, never written, by a fit: copying it for every
+    grid-search candidate costs time and memory for nothing. This is how
+    :class:`sklearn.frozen.FrozenEstimator` survives ``clone``, applied to single parameters.
+
+    Parameters
+    ----------
+    estimator : BaseEstimator
+    shared : iterable of str
+        Names of the parameters to share rather than clone.
+
+    Returns
+    -------
+    BaseEstimator
+        An unfitted estimator with the same parameters, the shared ones being the same objects.
+    """
+    stand_in = copy.copy(estimator)
+    for name in shared:
+        setattr(stand_in, name, _SharedByClone(getattr(estimator, name)))
+    # BaseEstimator's own clone: clones every parameter (ours pass themselves on), and carries over
+    # metadata-routing requests and output configuration exactly as sklearn.base.clone does.
+    return BaseEstimator.__sklearn_clone__(stand_in)
+
+
+@dataclass(frozen=True)
+class DistillationTargets:
+    """What a student learns from in one fit.
+
+    Parameters
+    ----------
+    teacher_logits : ndarray of shape (n_samples, n_classes)
+        The teacher's scores, columns aligned to ``classes``.
+    y : ndarray of shape (n_samples,) of int, or None
+        Index of each row's label in ``classes``; ``None`` when the rows are unlabelled.
+    classes : ndarray of shape (n_classes,)
+        The class labels, sorted.
+    T : float
+        Temperature.
+    alpha : float
+        Weight of the labels' cross-entropy; ``1 - alpha`` weighs the teacher.
+    """
+
+    teacher_logits: np.ndarray
+    y: np.ndarray | None
+    classes: np.ndarray
+    T: float
+    alpha: float

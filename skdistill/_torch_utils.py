@@ -1,0 +1,112 @@
+"""Small torch helpers shared by teachers and students: devices, tensors, seeds, batched inference."""
+
+import contextlib
+
+import numpy as np
+import torch
+
+DEVICE_CONSTRAINT = [str, torch.device, None]
+
+
+def resolve_device(device, *, parameter="device"):
+    """Turn a ``device`` parameter into a :class:`torch.device`.
+
+    Parameters
+    ----------
+    device : {"auto", "cpu", "cuda"}, str, torch.device or None
+        ``"auto"`` picks CUDA when it is available and the CPU otherwise. ``None`` means the CPU.
+    parameter : str
+        The parameter's name, used in error messages.
+
+    Returns
+    -------
+    torch.device
+    """
+    if device is None:
+        return torch.device("cpu")
+    if isinstance(device, str) and device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(
+            f"{parameter}={device!r} is not a device torch knows; expected 'auto', 'cpu', 'cuda', "
+            f"'cuda:N' or a torch.device."
+        ) from exc
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"{parameter}={device!r} asks for CUDA, but CUDA is not available here.")
+    return resolved
+
+
+def module_device_and_dtype(module):
+    """The device and floating dtype of a module's first parameter (CPU, float32 if it has none)."""
+    for tensor in module.parameters():
+        return tensor.device, tensor.dtype
+    for tensor in module.buffers():
+        if tensor.is_floating_point():
+            return tensor.device, tensor.dtype
+    return torch.device("cpu"), torch.float32
+
+
+def as_tensor(array, *, dtype, device):
+    """A tensor view of ``array`` where possible, a copy where needed (read-only or non-contiguous input)."""
+    array = np.asarray(array)
+    if not array.flags.writeable or not array.flags.c_contiguous:
+        array = np.array(array, order="C", copy=True)
+    return torch.from_numpy(array).to(device=device, dtype=dtype)
+
+
+def seed_from(random_state):
+    """Draw an integer seed for a torch generator from a :class:`numpy.random.RandomState`."""
+    return int(random_state.randint(np.iinfo(np.int32).max))
+
+
+def make_generator(seed, device=torch.device("cpu")):
+    """A local :class:`torch.Generator` seeded with ``seed``; torch's global RNG is left alone."""
+    generator = torch.Generator(device=device)
+    generator.manual_seed(seed)
+    return generator
+
+
+@contextlib.contextmanager
+def eval_mode(module):
+    """Put ``module`` in eval mode for the block and restore each submodule's own ``training`` flag."""
+    flags = [(submodule, submodule.training) for submodule in module.modules()]
+    module.eval()
+    try:
+        yield module
+    finally:
+        for submodule, flag in flags:
+            submodule.training = flag
+
+
+def batched_forward(module, X, *, batch_size, device, dtype):
+    """Run ``module`` over the rows of ``X`` in batches, without gradients, in eval mode.
+
+    Memory is bounded by one batch of inputs and outputs on ``device``; the result is a float64
+    numpy array on the CPU.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+    X : ndarray of shape (n_samples, n_features)
+    batch_size : int
+    device : torch.device
+    dtype : torch.dtype
+        The dtype inputs are cast to (the module's parameter dtype).
+
+    Returns
+    -------
+    ndarray of shape (n_samples, ...) float64
+    """
+    outputs = []
+    with eval_mode(module), torch.inference_mode():
+        for start in range(0, X.shape[0], batch_size):
+            batch = as_tensor(X[start : start + batch_size], dtype=dtype, device=device)
+            output = module(batch)
+            if not isinstance(output, torch.Tensor):
+                raise TypeError(
+                    f"the module must return a tensor of scores, but it returned {type(output).__name__}."
+                )
+            outputs.append(output.detach().to("cpu", torch.float64).numpy())
+    return np.concatenate(outputs, axis=0)

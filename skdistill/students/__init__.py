@@ -1,0 +1,7 @@
+"""Students: the small models a teacher is distilled into, and how each kind is trained."""
+
+from ._mlp import MLPStudent
+from ._routing import as_student
+from ._torch import TorchStudent
+
+__all__ = ["MLPStudent", "TorchStudent", "as_student"]

@@ -1,0 +1,294 @@
+"""The base of neural students: training knobs, fit on labels or from a teacher, batched prediction."""
+
+import copy
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from scipy.special import log_softmax, softmax
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from .._base import DistillationTargets
+from .._torch_utils import (
+    DEVICE_CONSTRAINT,
+    as_tensor,
+    batched_forward,
+    make_generator,
+    module_device_and_dtype,
+    resolve_device,
+    seed_from,
+)
+from ..losses import tempered_log_softmax
+from ._training import TrainingRows, train
+
+# Rows per forward pass at prediction time.
+_PREDICT_BATCH_SIZE = 4096
+
+
+def _progress_bar(verbose, total):
+    """A tqdm bar over epochs when ``verbose``; tqdm is an optional dependency."""
+    if not verbose:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError as exc:
+        raise ImportError(
+            "verbose=True draws a progress bar with tqdm, which is not installed; "
+            "pip install 'skdistill[progress]' (or tqdm), or set verbose=False."
+        ) from exc
+    return tqdm(total=total, unit="epoch", desc="training")
+
+
+def _make_optimizer(optimizer, parameters, *, lr, weight_decay):
+    if optimizer == "adam":
+        return torch.optim.Adam(parameters, lr=lr, weight_decay=weight_decay)
+    if optimizer == "adamw":
+        return torch.optim.AdamW(parameters, lr=lr, weight_decay=weight_decay)
+    if optimizer == "sgd":
+        return torch.optim.SGD(parameters, lr=lr, weight_decay=weight_decay, momentum=0.9, nesterov=True)
+    return optimizer(parameters, lr=lr, weight_decay=weight_decay)
+
+
+class _DropoutWithGenerator(torch.nn.Module):
+    """Dropout that draws its masks from a generator it is given, so training never touches torch's global RNG."""
+
+    def __init__(self, p):
+        super().__init__()
+        self.p = p
+        self.generator = None
+
+    def forward(self, x):
+        if not self.training or self.p == 0:
+            return x
+        keep = torch.empty_like(x).bernoulli_(1.0 - self.p, generator=self.generator)
+        return x * keep / (1.0 - self.p)
+
+    def extra_repr(self):
+        return f"p={self.p}"
+
+
+class _BaseTorchStudent(ClassifierMixin, BaseEstimator):
+    """Training knobs and the fit / predict machinery shared by neural students."""
+
+    _parameter_constraints = {
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "optimizer": [StrOptions({"adam", "adamw", "sgd"}), callable],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "device": DEVICE_CONSTRAINT,
+        "verbose": ["verbose"],
+    }
+
+    def _initial_module(self, n_features, n_classes, generator):
+        """A fresh module to train, on the CPU: (n, n_features) -> (n, n_classes) logits."""
+        raise NotImplementedError
+
+    def check_params(self):
+        """Validate the parameters now, before any work; raise a clear error if one is wrong."""
+        self._validate_params()
+        resolve_device(self.device)
+        if self.verbose:
+            _progress_bar(True, 0).close()
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Train the network on labels (ordinary supervised learning, cross-entropy).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        self.check_params()
+        X, y = validate_data(self, X, y, dtype=(np.float32, np.float64))
+        check_classification_targets(y)
+        classes, y_index = np.unique(y, return_inverse=True)
+        if len(classes) < 2:
+            raise ValueError(
+                f"y contains only one class ({classes[0]!r}); a classifier needs at least two classes."
+            )
+        targets = DistillationTargets(teacher_logits=None, y=y_index, classes=classes, T=1.0, alpha=1.0)
+        return self._fit_targets(X, targets, sample_weight)
+
+    def fit_distill(self, X, targets, sample_weight=None):
+        """Train the network on the distillation loss; called by :class:`~skdistill.DistilledClassifier`.
+
+        ``alpha * CE(y, s) + (1 - alpha) * T**2 * KL(softmax(t / T) || softmax(s / T))``
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+            Validated by the caller.
+        targets : DistillationTargets
+            Teacher logits aligned to ``targets.classes``, label indices, ``T`` and ``alpha``.
+        sample_weight : ndarray of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        self.check_params()
+        X = validate_data(self, X, dtype=(np.float32, np.float64))
+        return self._fit_targets(X, targets, sample_weight)
+
+    def _fit_targets(self, X, targets, sample_weight):
+        progress = _progress_bar(self.verbose, self.max_iter)
+        device = resolve_device(self.device)
+        random_state = check_random_state(self.random_state)
+        n_classes = len(targets.classes)
+        module = self._initial_module(X.shape[1], n_classes, make_generator(seed_from(random_state)))
+        module = module.to(device)
+        self._check_output_width(module, X[:2], n_classes)
+        _, dtype = module_device_and_dtype(module)
+
+        rows = TrainingRows(
+            X=as_tensor(X, dtype=dtype, device=device),
+            y=None if targets.y is None else torch.as_tensor(targets.y, dtype=torch.int64, device=device),
+            teacher_log_probs=None,
+            weight=None,
+        )
+        if targets.alpha < 1:
+            teacher_logits = torch.as_tensor(targets.teacher_logits, dtype=torch.float64)
+            rows.teacher_log_probs = tempered_log_softmax(teacher_logits, targets.T).to(device, dtype)
+        if sample_weight is not None:
+            weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
+            rows.weight = torch.as_tensor(weight / weight.mean(), dtype=dtype, device=device)
+
+        train_rows, validation_rows = rows, None
+        if self.early_stopping:
+            train_index, validation_index = (
+                torch.as_tensor(index, device=device)
+                for index in self._validation_split(targets.y, len(X), random_state)
+            )
+            train_rows, validation_rows = rows.subset(train_index), rows.subset(validation_index)
+            if train_rows.weight is not None:
+                train_rows.weight = train_rows.weight / train_rows.weight.mean()
+
+        batch_size = min(200 if self.batch_size == "auto" else self.batch_size, len(train_rows))
+        optimizer = _make_optimizer(
+            self.optimizer, module.parameters(), lr=self.learning_rate_init, weight_decay=self.weight_decay
+        )
+        dropout_generator = make_generator(seed_from(random_state), device)
+        try:
+            for layer in module.modules():
+                if isinstance(layer, _DropoutWithGenerator):
+                    layer.generator = dropout_generator
+            history = train(
+                module,
+                optimizer,
+                train_rows,
+                validation_rows,
+                T=targets.T,
+                alpha=targets.alpha,
+                max_iter=self.max_iter,
+                batch_size=batch_size,
+                tol=self.tol,
+                n_iter_no_change=self.n_iter_no_change,
+                shuffle_generator=make_generator(seed_from(random_state)),
+                progress=progress,
+            )
+        finally:
+            for layer in module.modules():
+                if isinstance(layer, _DropoutWithGenerator):
+                    layer.generator = None
+            if progress is not None:
+                progress.close()
+
+        self.module_ = module
+        self.classes_ = targets.classes
+        self.n_iter_ = history.n_iter
+        self.loss_curve_ = history.loss_curve
+        self.best_loss_ = history.best_loss
+        self.validation_loss_curve_ = history.validation_loss_curve
+        self.best_validation_loss_ = history.best_validation_loss
+        return self
+
+    def _validation_split(self, y, n_rows, random_state):
+        """Row indices for training and for early-stopping validation, stratified when labels allow."""
+        n_validation = max(1, int(round(self.validation_fraction * n_rows)))
+        if n_validation >= n_rows:
+            raise ValueError(
+                f"early_stopping needs at least 2 rows to split off validation_fraction="
+                f"{self.validation_fraction}; got {n_rows} row(s)."
+            )
+        stratify = None
+        if y is not None:
+            counts = np.bincount(y)
+            counts = counts[counts > 0]
+            # train_test_split can stratify only with >= 2 rows per class and room for each class.
+            if counts.min() >= 2 and min(n_validation, n_rows - n_validation) >= len(counts):
+                stratify = y
+        return train_test_split(
+            np.arange(n_rows), test_size=n_validation, random_state=random_state, stratify=stratify
+        )
+
+    def _check_output_width(self, module, X_probe, n_classes):
+        device, dtype = module_device_and_dtype(module)
+        scores = batched_forward(module, X_probe, batch_size=len(X_probe), device=device, dtype=dtype)
+        if scores.ndim != 2 or scores.shape[1] != n_classes:
+            raise ValueError(
+                f"The student module must return logits of shape (n_samples, n_classes) = (n, {n_classes}), "
+                f"one column per class; for {len(X_probe)} rows it returned shape {scores.shape}."
+            )
+
+    def _logits(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=(np.float32, np.float64), reset=False)
+        device, dtype = module_device_and_dtype(self.module_)
+        return batched_forward(self.module_, X, batch_size=_PREDICT_BATCH_SIZE, device=device, dtype=dtype)
+
+    def predict_proba(self, X):
+        """Class probabilities, columns in the order of ``classes_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        return softmax(self._logits(X), axis=1)
+
+    def predict_log_proba(self, X):
+        """Log of the class probabilities, computed stably from the logits.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        return log_softmax(self._logits(X), axis=1)
+
+    def predict(self, X):
+        """The most probable class of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        logits = self._logits(X)
+        return self.classes_[np.argmax(logits, axis=1)]

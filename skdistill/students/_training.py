@@ -1,0 +1,146 @@
+"""The torch training loop of neural students: tensors moved once, index batches, no DataLoader."""
+
+import copy
+import warnings
+from dataclasses import dataclass
+
+import torch
+from sklearn.exceptions import ConvergenceWarning
+
+from .._torch_utils import eval_mode
+from ..losses import per_sample_distillation_loss
+
+
+@dataclass
+class TrainingRows:
+    """The tensors of one set of rows (training or validation), all on the training device.
+
+    ``teacher_log_probs`` is ``log(softmax(teacher_logits / T))``, computed once per fit;
+    ``weight`` is the sample weight rescaled to mean 1 over the training rows, or ``None``.
+    """
+
+    X: torch.Tensor
+    y: torch.Tensor | None
+    teacher_log_probs: torch.Tensor | None
+    weight: torch.Tensor | None
+
+    def __len__(self):
+        return self.X.shape[0]
+
+    def subset(self, index):
+        return TrainingRows(*(None if t is None else t[index] for t in (self.X, self.y, self.teacher_log_probs, self.weight)))
+
+
+@dataclass
+class TrainingHistory:
+    """What one training run leaves behind."""
+
+    n_iter: int
+    loss_curve: list
+    validation_loss_curve: list | None
+    best_loss: float | None
+    best_validation_loss: float | None
+
+
+def _mean_loss(module, rows, *, T, alpha):
+    loss = per_sample_distillation_loss(module(rows.X), rows.teacher_log_probs, rows.y, T=T, alpha=alpha)
+    if rows.weight is not None:
+        loss = loss * rows.weight
+    return loss.mean()
+
+
+def _validation_loss(module, rows, *, T, alpha):
+    with eval_mode(module), torch.inference_mode():
+        return float(_mean_loss(module, rows, T=T, alpha=alpha))
+
+
+def train(
+    module,
+    optimizer,
+    train_rows,
+    validation_rows,
+    *,
+    T,
+    alpha,
+    max_iter,
+    batch_size,
+    tol,
+    n_iter_no_change,
+    shuffle_generator,
+    progress,
+):
+    """Train ``module`` in place with minibatch steps; stop as :class:`~sklearn.neural_network.MLPClassifier` does.
+
+    Without validation rows, training stops once the epoch's training loss has failed to improve by
+    ``tol`` for more than ``n_iter_no_change`` consecutive epochs. With validation rows, the same rule
+    applies to the validation loss, and the weights of the best validation epoch are restored.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        Trained in place; left in eval mode.
+    optimizer : torch.optim.Optimizer
+    train_rows, validation_rows : TrainingRows (validation_rows may be None)
+    T, alpha : float
+        The loss's temperature and label weight.
+    max_iter : int
+        Maximum number of epochs.
+    batch_size : int
+    tol : float
+    n_iter_no_change : int
+    shuffle_generator : torch.Generator
+        Draws each epoch's row order (on the CPU).
+    progress : tqdm-like or None
+        Updated once per epoch with the current loss.
+
+    Returns
+    -------
+    TrainingHistory
+    """
+    n_rows = len(train_rows)
+    device = train_rows.X.device
+    loss_curve, validation_loss_curve = [], [] if validation_rows is not None else None
+    best_loss, best_validation_loss, best_state = float("inf"), float("inf"), None
+    no_improvement_count = 0
+    module.train()
+    for epoch in range(max_iter):
+        order = torch.randperm(n_rows, generator=shuffle_generator).to(device)
+        epoch_loss_sum = torch.zeros((), device=device)
+        for start in range(0, n_rows, batch_size):
+            batch = train_rows.subset(order[start : start + batch_size])
+            loss = _mean_loss(module, batch, T=T, alpha=alpha)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            epoch_loss_sum += loss.detach() * len(batch)
+        loss_curve.append(float(epoch_loss_sum) / n_rows)
+        if validation_rows is None:
+            current, best = loss_curve[-1], best_loss
+            best_loss = min(best_loss, current)
+        else:
+            validation_loss_curve.append(_validation_loss(module, validation_rows, T=T, alpha=alpha))
+            current, best = validation_loss_curve[-1], best_validation_loss
+            if current < best_validation_loss:
+                best_validation_loss = current
+                best_state = copy.deepcopy(module.state_dict())
+        no_improvement_count = no_improvement_count + 1 if current > best - tol else 0
+        if progress is not None:
+            progress.update(1)
+            progress.set_postfix(loss=f"{loss_curve[-1]:.4g}", refresh=False)
+        if no_improvement_count > n_iter_no_change:
+            break
+    else:
+        warnings.warn(
+            f"Maximum iterations ({max_iter}) reached and the optimization hasn't converged yet.",
+            ConvergenceWarning,
+        )
+    if best_state is not None:
+        module.load_state_dict(best_state)
+    module.eval()
+    return TrainingHistory(
+        n_iter=epoch + 1,
+        loss_curve=loss_curve,
+        validation_loss_curve=validation_loss_curve,
+        best_loss=None if validation_rows is not None else best_loss,
+        best_validation_loss=None if validation_rows is None else best_validation_loss,
+    )

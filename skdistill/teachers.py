@@ -1,0 +1,457 @@
+"""Teacher adapters: one per kind of teacher, all turning X into class scores the same way.
+
+Every adapter exposes, once fitted, ``classes_`` (the labels its columns score, in column order) and
+``logits(X)`` (scores whose softmax is the teacher's class distribution). Adapters never modify the
+model they wrap, and :func:`sklearn.base.clone` shares a trained model instead of copying it.
+"""
+
+import contextlib
+from numbers import Integral
+
+import numpy as np
+import torch
+from scipy.special import log_softmax, softmax
+from sklearn.base import BaseEstimator, _fit_context, clone
+from sklearn.exceptions import NotFittedError
+from sklearn.utils import check_array
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, has_fit_parameter
+
+from ._base import clone_sharing
+from ._torch_utils import DEVICE_CONSTRAINT, batched_forward, module_device_and_dtype, resolve_device
+
+__all__ = ["SklearnTeacher", "TorchTeacher"]
+
+# The log of a probability of exactly 0; finite so that softmax(log(p) / T) stays well defined.
+_LOG_ZERO_PROBA = float(np.log(np.finfo(np.float64).tiny))
+
+
+def is_trained(model):
+    """Whether ``model`` is a ready-made teacher: a torch module, or a fitted scikit-learn model.
+
+    A model without ``fit`` (any object with ``predict_proba``) counts as trained.
+    """
+    if isinstance(model, torch.nn.Module):
+        return True
+    if not hasattr(model, "fit"):
+        return True
+    try:
+        check_is_fitted(model)
+    except NotFittedError:
+        return False
+    return True
+
+
+def as_teacher(teacher):
+    """Wrap a user's teacher in its adapter (unfitted); adapters given by the user are cloned.
+
+    Parameters
+    ----------
+    teacher : torch.nn.Module, classifier with ``predict_proba``, TorchTeacher or SklearnTeacher
+
+    Returns
+    -------
+    TorchTeacher or SklearnTeacher
+    """
+    if isinstance(teacher, (TorchTeacher, SklearnTeacher)):
+        return clone(teacher)
+    if isinstance(teacher, torch.nn.Module):
+        return TorchTeacher(teacher)
+    if hasattr(teacher, "predict_proba"):
+        return SklearnTeacher(teacher)
+    raise TypeError(
+        "teacher must be a torch.nn.Module, a scikit-learn classifier with predict_proba (fitted or "
+        f"not), a TorchTeacher or a SklearnTeacher; got {type(teacher).__name__}."
+    )
+
+
+def _check_finite(scores, who):
+    bad_rows = ~np.isfinite(scores).all(axis=1)
+    if bad_rows.any():
+        raise ValueError(
+            f"{who} returned non-finite values (NaN or inf) for {int(bad_rows.sum())} of "
+            f"{scores.shape[0]} rows (first at row {int(np.flatnonzero(bad_rows)[0])}); a teacher must "
+            "return finite scores."
+        )
+
+
+def _log_of_probabilities(proba, who):
+    if (proba < 0).any() or (proba > 1 + 1e-6).any():
+        raise ValueError(
+            f"{who} returned probabilities outside [0, 1] (min {proba.min():.4g}, max {proba.max():.4g})."
+        )
+    with np.errstate(divide="ignore"):
+        return np.maximum(np.log(proba), _LOG_ZERO_PROBA)
+
+
+class _TeacherAdapter(BaseEstimator):
+    """What every adapter offers once fitted: ``classes_``, ``logits``, ``predict_proba``, ``predict``."""
+
+    def fit_logits(self, X, y=None, sample_weight=None):
+        """:meth:`fit`, then :meth:`logits` of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,), default=None
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes), float64
+        """
+        return self.fit(X, y, sample_weight=sample_weight).logits(X)
+
+    def predict_proba(self, X):
+        """The teacher's class probabilities, columns in the order of ``classes_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        return softmax(self.logits(X), axis=1)
+
+    def predict_log_proba(self, X):
+        """The log of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        return log_softmax(self.logits(X), axis=1)
+
+    def predict(self, X):
+        """The teacher's most probable class for each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        logits = self.logits(X)
+        return self.classes_[np.argmax(logits, axis=1)]
+
+
+class TorchTeacher(_TeacherAdapter):
+    """A trained PyTorch module used as a teacher.
+
+    The module is only read: it runs in eval mode, under :func:`torch.inference_mode`, in batches, and
+    its weights, ``training`` flags and ``requires_grad`` flags are as they were afterwards. Cloning a
+    ``TorchTeacher`` (as grid search does for every candidate) shares the module rather than copying it.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        A trained network mapping a float tensor of shape (n, n_features) to a tensor of shape
+        (n, n_classes). A binary teacher may also return one column (or a vector) of scores for the
+        positive class.
+    output : {"logits", "proba"}, default="logits"
+        What the module returns: raw scores (softmax, or sigmoid for one column, turns them into
+        probabilities) or probabilities.
+    classes : array-like of shape (n_classes,), default=None
+        The label scored by each output column, in column order. By default the sorted labels of the
+        ``y`` given to :meth:`fit` (so the number of distinct labels must equal the output width), or
+        ``0 .. n_classes - 1`` when ``fit`` gets no ``y``.
+    device : {"auto", "cpu", "cuda"}, str, torch.device or None, default=None
+        Where inference runs. ``None`` runs it where the module's parameters are. Another device moves
+        the module there for the inference and back afterwards.
+    batch_size : int, default=1024
+        Rows per forward pass; memory use is bounded by one batch, not by the number of rows.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The label of each column of :meth:`logits`.
+    n_features_in_ : int
+        Number of features seen in :meth:`fit`.
+
+    See Also
+    --------
+    SklearnTeacher : The adapter for scikit-learn teachers.
+    skdistill.DistilledClassifier : Distils a teacher into a student.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from skdistill import TorchTeacher
+    >>> module = torch.nn.Linear(4, 3)
+    >>> X = np.random.RandomState(0).normal(size=(5, 4)).astype(np.float32)
+    >>> teacher = TorchTeacher(module, classes=["a", "b", "c"]).fit(X)
+    >>> teacher.logits(X).shape
+    (5, 3)
+    >>> teacher.classes_.tolist()
+    ['a', 'b', 'c']
+    """
+
+    _parameter_constraints = {
+        "module": [torch.nn.Module],
+        "output": [StrOptions({"logits", "proba"})],
+        "classes": ["array-like", None],
+        "device": DEVICE_CONSTRAINT,
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(self, module, *, output="logits", classes=None, device=None, batch_size=1024):
+        self.module = module
+        self.output = output
+        self.classes = classes
+        self.device = device
+        self.batch_size = batch_size
+
+    def __sklearn_clone__(self):
+        return clone_sharing(self, ["module"])
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, sample_weight=None):
+        """Record the classes the module scores; the module itself is not trained.
+
+        One row of ``X`` goes through the module to learn its output width.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,), default=None
+            Labels; used for ``classes_`` when ``classes`` is not given.
+        sample_weight : ignored
+            Accepted for a uniform teacher interface.
+
+        Returns
+        -------
+        self : TorchTeacher
+        """
+        X = check_array(X, dtype=(np.float64, np.float32))
+        self._record_classes(self._raw_logits(X[:1]), y, X.shape[1])
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_logits(self, X, y=None, sample_weight=None):
+        """:meth:`fit`, then :meth:`logits` of ``X``, with a single pass of the module over ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,), default=None
+        sample_weight : ignored
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes), float64
+        """
+        X = check_array(X, dtype=(np.float64, np.float32))
+        logits = self._raw_logits(X)
+        self._record_classes(logits, y, X.shape[1])
+        return logits
+
+    def _record_classes(self, logits, y, n_features):
+        n_classes = logits.shape[1]
+        if self.classes is not None:
+            classes = np.asarray(self.classes)
+            source = f"classes={self.classes!r}"
+        elif y is not None:
+            classes = np.unique(np.asarray(y))
+            source = f"y, whose distinct labels are {classes.tolist()!r},"
+        else:
+            classes = np.arange(n_classes)
+            source = None
+        if classes.ndim != 1 or len(np.unique(classes)) != len(classes):
+            raise ValueError(f"classes must be a list of distinct labels; got {self.classes!r}.")
+        if len(classes) != n_classes:
+            raise ValueError(
+                f"The teacher module scores {n_classes} classes (output width "
+                f"{1 if n_classes == 2 and self._binary_single_column else n_classes}), but {source} has "
+                f"{len(classes)}. Pass TorchTeacher(module, classes=[...]) with one label per output "
+                "column, in column order."
+            )
+        self.n_features_in_ = n_features
+        self.classes_ = classes
+
+    def logits(self, X):
+        """The module's scores for ``X``, as logits, one column per entry of ``classes_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes), float64
+        """
+        check_is_fitted(self)
+        X = check_array(X, dtype=(np.float64, np.float32))
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but the teacher was fitted with {self.n_features_in_}."
+            )
+        return self._raw_logits(X)
+
+    def _raw_logits(self, X):
+        """Scores for X from the module, made finite-checked logits of width >= 2 where binary."""
+        home, dtype = module_device_and_dtype(self.module)
+        device = home if self.device is None else resolve_device(self.device, parameter="device")
+        with _moved_to(self.module, device, home):
+            scores = batched_forward(self.module, X, batch_size=self.batch_size, device=device, dtype=dtype)
+        if scores.ndim == 1:
+            scores = scores[:, None]
+        if scores.ndim != 2 or scores.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"The teacher module must return one row of scores per input row, shape (n_samples, "
+                f"n_classes); for {X.shape[0]} rows it returned shape {scores.shape}."
+            )
+        _check_finite(scores, "The teacher module")
+        self._binary_single_column = scores.shape[1] == 1
+        if self.output == "proba":
+            if scores.shape[1] == 1:
+                scores = np.hstack([1.0 - scores, scores])
+            return _log_of_probabilities(scores, "The teacher module (output='proba')")
+        if scores.shape[1] == 1:
+            # One logit z per row is a sigmoid model: softmax([0, z]) == [1 - sigmoid(z), sigmoid(z)].
+            scores = np.hstack([np.zeros_like(scores), scores])
+        return scores
+
+
+@contextlib.contextmanager
+def _moved_to(module, device, home):
+    """Move ``module`` to ``device`` for the block and back to ``home`` after (nothing if equal)."""
+    if device == home:
+        yield module
+        return
+    module.to(device)
+    try:
+        yield module
+    finally:
+        module.to(home)
+
+
+class SklearnTeacher(_TeacherAdapter):
+    """A scikit-learn classifier (or any object with ``predict_proba`` and ``classes_``) as a teacher.
+
+    A fitted classifier is used as it is, and shared rather than copied by :func:`sklearn.base.clone`.
+    An unfitted one is cloned and the clone is fitted on the training data (with ``sample_weight``
+    when given), so the user's object is never modified.
+
+    Parameters
+    ----------
+    estimator : object with ``predict_proba``
+        The teacher classifier.
+
+    Attributes
+    ----------
+    estimator_ : object
+        The fitted teacher: ``estimator`` itself when it came fitted, a fitted clone otherwise.
+    classes_ : ndarray of shape (n_classes,)
+        The teacher's classes, in the order of its ``predict_proba`` columns.
+
+    See Also
+    --------
+    TorchTeacher : The adapter for PyTorch teachers.
+
+    Notes
+    -----
+    The teacher's logits are ``log(predict_proba(X))``: softmax is unchanged by adding a constant to a
+    row, so these are the teacher's logits up to such a constant, and tempering them by ``T`` gives
+    ``p ** (1 / T)``, normalised. Probabilities of exactly 0 (as trees give) stay (numerically) 0.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skdistill import SklearnTeacher
+    >>> X, y = load_iris(return_X_y=True)
+    >>> teacher = SklearnTeacher(LogisticRegression(max_iter=500)).fit(X, y)
+    >>> teacher.predict_proba(X[:2]).shape
+    (2, 3)
+    """
+
+    _parameter_constraints = {"estimator": [HasMethods(["predict_proba"])]}
+
+    def __init__(self, estimator):
+        self.estimator = estimator
+
+    def __sklearn_clone__(self):
+        return clone_sharing(self, ["estimator"] if is_trained(self.estimator) else [])
+
+    def check_fit_arguments(self, y, sample_weight):
+        """Raise if fitting this teacher on ``y`` and ``sample_weight`` cannot work.
+
+        Parameters
+        ----------
+        y : array-like or None
+        sample_weight : array-like or None
+        """
+        if is_trained(self.estimator):
+            return
+        name = type(self.estimator).__name__
+        if y is None:
+            raise ValueError(
+                f"The teacher {name} is not fitted, so it needs y to be fitted on; pass y, or a fitted "
+                "teacher to distil on unlabelled data."
+            )
+        if sample_weight is not None and not has_fit_parameter(self.estimator, "sample_weight"):
+            raise ValueError(
+                f"sample_weight was given, but the unfitted teacher {name} does not accept sample_weight "
+                "in fit. Fit the teacher yourself and pass it fitted."
+            )
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y=None, sample_weight=None):
+        """Use the estimator as it is if fitted; otherwise fit a clone of it on ``X, y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,), default=None
+            Required when the estimator is not fitted.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Passed to the clone's ``fit``.
+
+        Returns
+        -------
+        self : SklearnTeacher
+        """
+        self.check_fit_arguments(y, sample_weight)
+        if is_trained(self.estimator):
+            self.estimator_ = self.estimator
+        else:
+            fit_params = {} if sample_weight is None else {"sample_weight": sample_weight}
+            self.estimator_ = clone(self.estimator).fit(X, y, **fit_params)
+        classes = getattr(self.estimator_, "classes_", None)
+        if classes is None:
+            raise ValueError(
+                f"The teacher {type(self.estimator_).__name__} has no classes_ attribute, so its "
+                "predict_proba columns cannot be matched to labels."
+            )
+        self.classes_ = np.asarray(classes)
+        return self
+
+    def logits(self, X):
+        """``log(predict_proba(X))`` of the teacher, as finite logits.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes), float64
+        """
+        check_is_fitted(self)
+        proba = np.asarray(self.estimator_.predict_proba(X), dtype=np.float64)
+        name = f"The teacher {type(self.estimator_).__name__}"
+        if proba.ndim != 2 or proba.shape != (len(X), len(self.classes_)):
+            raise ValueError(
+                f"{name}.predict_proba must return shape (n_samples, n_classes) = "
+                f"({len(X)}, {len(self.classes_)}), one column per entry of its classes_; got {proba.shape}."
+            )
+        _check_finite(proba, name)
+        return _log_of_probabilities(proba, name)
