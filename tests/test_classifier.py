@@ -1,0 +1,352 @@
+"""DistilledClassifier: the distillation contract, scikit-learn integration, and bad input."""
+
+import copy
+import pickle
+import warnings
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import InvalidParameterError
+
+from conftest import CountingModule, assert_unchanged, make_teacher_module, snapshot
+from skdistill import DistilledClassifier, MLPStudent, SklearnTeacher, TorchStudent, TorchTeacher
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+def fast_mlp(**params):
+    return MLPStudent(**{"hidden_layer_sizes": (16,), "max_iter": 20, "random_state": 0, **params})
+
+
+def test_alpha_one_is_ordinary_training(data, teacher_module):
+    X, y = data
+    distilled = DistilledClassifier(teacher_module, fast_mlp(), T=3.0, alpha=1.0).fit(X, y)
+    plain = fast_mlp().fit(X, y)
+    np.testing.assert_array_equal(distilled.predict_proba(X), plain.predict_proba(X))
+
+
+def test_pure_distillation_learns_the_teacher_without_labels(data, teacher_module):
+    X, _ = data
+    clf = DistilledClassifier(
+        teacher_module, fast_mlp(max_iter=300, learning_rate_init=0.01), T=1.0, alpha=0.0
+    ).fit(X)
+    np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
+    teacher_labels = clf.teacher_.predict(X)
+    assert np.mean(clf.predict(X) == teacher_labels) > 0.9
+    # and that is not what the labels of the data say: the untrained teacher disagrees with y.
+    assert np.mean(teacher_labels == data[1]) < 0.6
+
+
+def test_student_learns_different_things_at_different_temperatures(data, teacher_module):
+    X, y = data
+    cold = DistilledClassifier(teacher_module, fast_mlp(), T=1.0, alpha=0.0).fit(X, y)
+    hot = DistilledClassifier(teacher_module, fast_mlp(), T=8.0, alpha=0.0).fit(X, y)
+    assert not np.allclose(cold.predict_proba(X), hot.predict_proba(X), atol=1e-3)
+
+
+def test_teacher_runs_once_per_fit_in_batches(data, teacher_module):
+    X, y = data
+    counting = CountingModule(teacher_module)
+    clf = DistilledClassifier(TorchTeacher(counting, batch_size=64), fast_mlp(max_iter=25, batch_size=16), alpha=0.5)
+    clf.fit(X, y)
+    assert clf.student_.n_iter_ == 25
+    assert counting.rows_scored == len(X)
+    assert max(counting.batch_sizes) == 64
+    clf.predict_proba(X)
+    assert counting.rows_scored == len(X)  # prediction never needs the teacher
+
+
+def test_teacher_module_is_left_as_it_was(data):
+    X, y = data
+    module = make_teacher_module()
+    module.train()
+    module[0].weight.requires_grad_(False)
+    before = snapshot(module)
+    DistilledClassifier(module, fast_mlp(), alpha=0.5).fit(X, y)
+    assert_unchanged(module, before)
+
+
+def test_inputs_are_not_modified(data, teacher_module):
+    X, y = data
+    X_before, y_before = X.copy(), y.copy()
+    weight = np.linspace(0, 1, len(y))
+    weight_before = weight.copy()
+    student = fast_mlp()
+    params_before = student.get_params()
+    DistilledClassifier(teacher_module, student, alpha=0.5).fit(X, y, sample_weight=weight)
+    np.testing.assert_array_equal(X, X_before)
+    np.testing.assert_array_equal(y, y_before)
+    np.testing.assert_array_equal(weight, weight_before)
+    assert student.get_params() == params_before and not hasattr(student, "module_")
+
+
+def test_teacher_columns_are_matched_by_label_not_position(data):
+    X, y = data
+    fitted = LogisticRegression().fit(X, y)
+
+    class Reversed:
+        """The same teacher with its columns (and classes_) in reverse order."""
+
+        classes_ = fitted.classes_[::-1]
+
+        def predict_proba(self, X):
+            return fitted.predict_proba(X)[:, ::-1]
+
+    straight = DistilledClassifier(fitted, fast_mlp(), alpha=0.0).fit(X, y)
+    reversed_ = DistilledClassifier(Reversed(), fast_mlp(), alpha=0.0).fit(X, y)
+    np.testing.assert_array_equal(reversed_.classes_, [0, 1, 2])
+    np.testing.assert_allclose(reversed_.predict_proba(X), straight.predict_proba(X), rtol=1e-6)
+
+
+def test_classes_the_teacher_knows_but_y_lacks_are_kept(data):
+    X, y = data
+    teacher = LogisticRegression().fit(X, y)
+    two_classes = y < 2
+    clf = DistilledClassifier(teacher, fast_mlp(), alpha=0.2).fit(X[two_classes], y[two_classes])
+    np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
+    assert clf.predict_proba(X).shape == (len(X), 3)
+
+
+def test_string_labels(data, teacher_module):
+    X, y = data
+    names = np.array(["bird", "cat", "dog"])[y]
+    for teacher in (teacher_module, LogisticRegression()):
+        clf = DistilledClassifier(teacher, fast_mlp(), alpha=0.5).fit(X, names)
+        np.testing.assert_array_equal(clf.classes_, ["bird", "cat", "dog"])
+        assert set(clf.predict(X)) <= {"bird", "cat", "dog"}
+
+
+def test_labels_unknown_to_the_teacher_are_named(data):
+    X, y = data
+    teacher = LogisticRegression().fit(X, y)
+    with pytest.raises(ValueError, match=r"y has labels the teacher does not score: \[7\]"):
+        DistilledClassifier(teacher, fast_mlp()).fit(X, np.where(y == 2, 7, y))
+
+
+def test_pandas_input(data, teacher_module):
+    X, y = data
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    clf = DistilledClassifier(teacher_module, fast_mlp(), alpha=0.5).fit(frame, pd.Series(y))
+    np.testing.assert_array_equal(clf.feature_names_in_, frame.columns)
+    np.testing.assert_array_equal(clf.predict(frame), clf.student_.predict(X))
+
+
+def test_zero_weight_rows_are_left_out_and_weights_matter(data, teacher_module):
+    X, y = data
+    weight = np.where(np.arange(len(y)) % 3 == 0, 0.0, 1.0)
+    kept = weight > 0
+    weighted = DistilledClassifier(teacher_module, fast_mlp(), alpha=0.5).fit(X, y, sample_weight=weight)
+    subset = DistilledClassifier(teacher_module, fast_mlp(), alpha=0.5).fit(X[kept], y[kept])
+    np.testing.assert_array_equal(weighted.predict_proba(X), subset.predict_proba(X))
+    unweighted = DistilledClassifier(teacher_module, fast_mlp(), alpha=0.5).fit(X, y)
+    assert not np.allclose(weighted.predict_proba(X), unweighted.predict_proba(X), atol=1e-4)
+
+
+def test_clone_shares_trained_teachers_and_copies_the_rest(data):
+    X, y = data
+    module = make_teacher_module()
+    fitted = LogisticRegression().fit(X, y)
+    unfitted = LogisticRegression()
+    student = fast_mlp()
+    assert clone(DistilledClassifier(module, student)).teacher is module
+    assert clone(DistilledClassifier(fitted, student)).teacher is fitted
+    assert clone(DistilledClassifier(unfitted, student)).teacher is not unfitted
+    assert clone(DistilledClassifier(TorchTeacher(module), student)).teacher.module is module
+    assert clone(DistilledClassifier(module, student)).student is not student
+    template = torch.nn.Linear(6, 3)
+    assert clone(DistilledClassifier(module, TorchStudent(template))).student.module is not template
+
+
+class NoCopyModule(torch.nn.Module):
+    """A teacher that fails the test if anything deep-copies it."""
+
+    def __init__(self, module):
+        super().__init__()
+        self.module = module
+
+    def forward(self, x):
+        return self.module(x)
+
+    def __deepcopy__(self, memo):
+        raise AssertionError("the teacher was deep-copied")
+
+
+def test_grid_search_never_copies_the_teacher(data):
+    X, y = data
+    teacher = NoCopyModule(make_teacher_module())
+    search = GridSearchCV(
+        DistilledClassifier(teacher, fast_mlp(max_iter=5)), {"T": [1.0, 4.0], "alpha": [0.0, 0.5]}, cv=3
+    ).fit(X, y)
+    assert search.best_estimator_.teacher is teacher
+    assert search.best_estimator_.teacher_.module is teacher
+
+
+def test_pipeline_and_grid_search_sequential_and_parallel_agree(data, teacher_module):
+    X, y = data
+    pipeline = make_pipeline(StandardScaler(), DistilledClassifier(teacher_module, fast_mlp(max_iter=10)))
+    grid = {
+        "distilledclassifier__T": [1.0, 4.0],
+        "distilledclassifier__alpha": [0.0, 0.5],
+        "distilledclassifier__student__learning_rate_init": [0.01],
+    }
+    sequential = GridSearchCV(pipeline, grid, cv=3, n_jobs=1).fit(X, y)
+    parallel = GridSearchCV(pipeline, grid, cv=3, n_jobs=2).fit(X, y)
+    assert len(sequential.cv_results_["params"]) == 4
+    np.testing.assert_allclose(
+        sequential.cv_results_["mean_test_score"], parallel.cv_results_["mean_test_score"], rtol=1e-12
+    )
+    assert sequential.best_params_ == parallel.best_params_
+    np.testing.assert_array_equal(sequential.predict(X), parallel.predict(X))
+
+
+def test_cross_val_score_with_an_unfitted_sklearn_teacher(data):
+    X, y = data
+    clf = DistilledClassifier(LogisticRegression(), fast_mlp(max_iter=100, learning_rate_init=0.01), alpha=0.3)
+    scores = cross_val_score(clf, X, y, cv=3)
+    assert scores.shape == (3,)
+    assert scores.mean() > 0.6  # three classes: chance is 1/3
+
+
+def test_student_parameters_are_grid_searchable(teacher_module):
+    clf = DistilledClassifier(teacher_module, fast_mlp())
+    assert clf.get_params()["student__max_iter"] == 20
+    clf.set_params(student__max_iter=3, T=2.0)
+    assert clf.student.max_iter == 3 and clf.T == 2.0
+
+
+@pytest.mark.parametrize("dump_load", ["pickle", "joblib"])
+def test_persistence_round_trip(data, teacher_module, tmp_path, dump_load):
+    X, y = data
+    clf = DistilledClassifier(teacher_module, fast_mlp(dropout=0.1), alpha=0.5).fit(X, y)
+    if dump_load == "pickle":
+        restored = pickle.loads(pickle.dumps(clf))
+    else:
+        joblib.dump(clf, tmp_path / "clf.joblib")
+        restored = joblib.load(tmp_path / "clf.joblib")
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    np.testing.assert_array_equal(restored.teacher_.predict_proba(X), clf.teacher_.predict_proba(X))
+
+
+def test_default_student_is_an_mlp(data, teacher_module):
+    X, y = data
+    clf = DistilledClassifier(teacher_module).set_params()
+    assert clf.student is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X[:40], y[:40])
+    assert isinstance(clf.student_, MLPStudent)
+
+
+def test_bare_module_student_is_wrapped(data, teacher_module):
+    X, y = data
+    template = make_teacher_module(seed=3)
+    clf = DistilledClassifier(teacher_module, template, alpha=0.5).fit(X, y)
+    assert isinstance(clf.student_, TorchStudent)
+    assert clf.student_.module_ is not template
+
+
+# ---- bad input: clear errors, raised before any work --------------------------------------------
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_X(data, teacher_module, bad):
+    X, y = data
+    X = X.copy()
+    X[3, 2] = bad
+    with pytest.raises(ValueError, match="Input X contains (NaN|infinity)"):
+        DistilledClassifier(teacher_module, fast_mlp()).fit(X, y)
+
+
+def test_wrong_number_of_features_at_predict(data, teacher_module):
+    X, y = data
+    clf = DistilledClassifier(teacher_module, fast_mlp()).fit(X, y)
+    with pytest.raises(ValueError, match="X has 5 features, but DistilledClassifier is expecting 6 features"):
+        clf.predict(X[:, :5])
+
+
+def test_predict_before_fit(data, teacher_module):
+    X, _ = data
+    for method in ("predict", "predict_proba", "predict_log_proba"):
+        with pytest.raises(NotFittedError):
+            getattr(DistilledClassifier(teacher_module, fast_mlp()), method)(X)
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"T": 0.0}, "The 'T' parameter of DistilledClassifier must be a float in the range \\(0(\\.0)?, inf\\)"),
+        ({"T": -1.0}, "'T' parameter"),
+        ({"alpha": 1.5}, "The 'alpha' parameter of DistilledClassifier must be a float in the range \\[0(\\.0)?, 1(\\.0)?\\]"),
+        ({"alpha": -0.1}, "'alpha' parameter"),
+        ({"teacher": "a teacher"}, "'teacher' parameter"),
+        ({"student": LogisticRegression()}, "'student' parameter"),
+    ],
+)
+def test_bad_parameters(data, teacher_module, params, message):
+    X, y = data
+    clf = DistilledClassifier(teacher_module, fast_mlp()).set_params(**params)
+    with pytest.raises(InvalidParameterError, match=message):
+        clf.fit(X, y)
+
+
+def test_bad_student_parameter_is_caught_before_the_teacher_runs(data, teacher_module):
+    X, y = data
+    counting = CountingModule(teacher_module)
+    with pytest.raises(InvalidParameterError, match="max_iter"):
+        DistilledClassifier(counting, fast_mlp(max_iter=0)).fit(X, y)
+    assert counting.rows_scored == 0
+
+
+def test_one_class(data, teacher_module):
+    X, _ = data
+    with pytest.raises(ValueError, match=r"y contains only one class \(1\)"):
+        DistilledClassifier(teacher_module, fast_mlp()).fit(X, np.ones(len(X), dtype=int))
+
+
+def test_no_labels_needs_alpha_zero(data, teacher_module):
+    X, _ = data
+    with pytest.raises(ValueError, match="requires y to be passed.*set alpha=0"):
+        DistilledClassifier(teacher_module, fast_mlp(), alpha=0.1).fit(X)
+
+
+def test_no_labels_needs_a_trained_teacher(data):
+    X, _ = data
+    with pytest.raises(ValueError, match="LogisticRegression is not fitted, so it needs y"):
+        DistilledClassifier(LogisticRegression(), fast_mlp(), alpha=0.0).fit(X)
+
+
+def test_teacher_width_mismatch(data, teacher_module):
+    X, y = data
+    counting = CountingModule(teacher_module)
+    with pytest.raises(ValueError, match=r"The teacher module scores 3 classes .* has 4"):
+        DistilledClassifier(counting, fast_mlp()).fit(X, np.arange(len(X)) % 4)
+
+
+def test_non_finite_teacher_output_stops_before_training(data, teacher_module):
+    X, y = data
+
+    class NaNTeacher(torch.nn.Module):
+        def forward(self, x):
+            return teacher_module(x) * float("nan")
+
+    clf = DistilledClassifier(NaNTeacher(), fast_mlp())
+    with pytest.raises(ValueError, match="non-finite values"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "student_")
+
+
+def test_unsupported_student_explains_what_works(data, teacher_module):
+    X, y = data
+    from skdistill.students import as_student
+
+    with pytest.raises(TypeError, match="MLPStudent, TorchStudent or a torch.nn.Module"):
+        as_student(LogisticRegression())

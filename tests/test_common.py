@@ -1,0 +1,30 @@
+"""scikit-learn's own estimator checks, run over every public estimator that learns."""
+
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skdistill import DistilledClassifier, MLPStudent
+
+FLOAT32_SAMPLE_WEIGHT = (
+    "training runs in float32: integer weights and repeated rows give the same (full-batch) gradients "
+    "up to float32 summation order, about 1e-7 relative, which the check's rtol=1e-7 does not allow. "
+    "test_students.py::test_integer_weights_match_repeated_rows checks the equivalence at rtol=1e-4."
+)
+
+
+def expected_failed_checks(estimator):
+    return {"check_sample_weight_equivalence_on_dense_data": FLOAT32_SAMPLE_WEIGHT}
+
+
+# TorchStudent and TorchTeacher are left out: their modules have a fixed input width, and the checks
+# fit on data of many widths. TorchTeacher does not learn from data at all (it wraps a trained model).
+@parametrize_with_checks(
+    [
+        DistilledClassifier(LogisticRegression(), MLPStudent(random_state=0)),
+        DistilledClassifier(LogisticRegression(), MLPStudent(random_state=0), T=1.0, alpha=0.0),
+        MLPStudent(random_state=0),
+    ],
+    expected_failed_checks=expected_failed_checks,
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)

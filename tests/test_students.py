@@ -1,0 +1,281 @@
+"""Neural students: training knobs, reproducibility, early stopping, errors, and no global RNG use."""
+
+import functools
+import pickle
+import sys
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._param_validation import InvalidParameterError
+
+from conftest import make_teacher_module
+from skdistill import MLPStudent, TorchStudent
+from skdistill.students._training import TrainingRows, train
+
+
+def fast_mlp(**params):
+    return MLPStudent(**{"hidden_layer_sizes": (16,), "max_iter": 20, "random_state": 0, **params})
+
+
+def small_net():
+    return make_teacher_module(n_features=6, n_classes=3, seed=1)
+
+
+@pytest.mark.parametrize("kind", ["mlp-dropout", "torch"])
+def test_same_random_state_same_predictions_and_global_rngs_untouched(data, kind):
+    X, y = data
+    net = small_net()  # built before the global state is read: building a module draws from it
+
+    def make():
+        if kind == "torch":
+            return TorchStudent(net, max_iter=20, batch_size=32, random_state=0)
+        return fast_mlp(dropout=0.3, batch_size=32)
+
+    torch_state, numpy_state = torch.get_rng_state(), np.random.get_state()
+    first = make().fit(X, y).predict_proba(X)
+    second = make().fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(first, second)
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    assert np.array_equal(np.random.get_state()[1], numpy_state[1])
+    other = make().set_params(random_state=1).fit(X, y).predict_proba(X)
+    assert not np.allclose(first, other)
+
+
+def test_template_module_is_not_trained(data):
+    X, y = data
+    net = small_net()
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    student = TorchStudent(net, max_iter=5, random_state=0).fit(X, y)
+    assert student.module_ is not net
+    for name, tensor in net.state_dict().items():
+        assert torch.equal(tensor, before[name])
+    assert not torch.equal(student.module_[0].weight, net[0].weight)
+
+
+def test_fitted_attributes(data):
+    X, y = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        student = fast_mlp(max_iter=7).fit(X, y)
+    assert student.n_iter_ == 7 == len(student.loss_curve_)
+    assert student.best_loss_ == min(student.loss_curve_)
+    assert student.validation_loss_curve_ is None and student.best_validation_loss_ is None
+    assert student.n_features_in_ == 6
+    np.testing.assert_array_equal(student.classes_, [0, 1, 2])
+    assert not student.module_.training
+    proba = student.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+    np.testing.assert_allclose(student.predict_log_proba(X), np.log(proba), rtol=1e-9)
+    np.testing.assert_array_equal(student.predict(X), proba.argmax(axis=1))
+
+
+def test_loss_goes_down(data):
+    X, y = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        curve = fast_mlp(max_iter=30, learning_rate_init=0.01).fit(X, y).loss_curve_
+    assert curve[-1] < 0.6 * curve[0]
+
+
+def test_stops_after_n_iter_no_change_epochs_without_improvement(data):
+    X, y = data
+    # With tol larger than any possible improvement, only the first epoch (which improves on an
+    # infinite best loss) counts as one; as in MLPClassifier, training stops once more than
+    # n_iter_no_change epochs in a row have not improved.
+    student = fast_mlp(max_iter=100, tol=1e6, n_iter_no_change=3).fit(X, y)
+    assert student.n_iter_ == 1 + 3 + 1
+
+
+def test_hitting_max_iter_warns(data):
+    X, y = data
+    with pytest.warns(ConvergenceWarning, match=r"Maximum iterations \(3\) reached"):
+        fast_mlp(max_iter=3).fit(X, y)
+
+
+def test_early_stopping_records_validation_losses(data):
+    X, y = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        student = fast_mlp(early_stopping=True, max_iter=15, validation_fraction=0.2).fit(X, y)
+    assert len(student.validation_loss_curve_) == student.n_iter_ == len(student.loss_curve_)
+    assert student.best_validation_loss_ == min(student.validation_loss_curve_)
+    assert student.best_loss_ is None
+
+
+def test_early_stopping_restores_the_best_epoch():
+    # A learning rate far too high makes the validation loss worse after the first epochs; the
+    # weights kept must be those of the best validation epoch.
+    generator = torch.Generator().manual_seed(0)
+    X = torch.randn(200, 5, generator=generator)
+    noise = torch.rand(200, generator=generator) < 0.3  # 30% flipped labels: no loss near 0 exists
+    y = ((X[:, 0] > 0) ^ noise).long()
+    module = torch.nn.Linear(5, 2)
+    rows = TrainingRows(X=X, y=y, teacher_log_probs=None, weight=None)
+    history = train(
+        module,
+        torch.optim.SGD(module.parameters(), lr=50.0),
+        rows.subset(torch.arange(150)),
+        rows.subset(torch.arange(150, 200)),
+        T=1.0,
+        alpha=1.0,
+        max_iter=30,
+        batch_size=10,
+        tol=1e-4,
+        n_iter_no_change=3,
+        shuffle_generator=torch.Generator().manual_seed(0),
+        progress=None,
+    )
+    final_loss = torch.nn.functional.cross_entropy(module(X[150:]), y[150:]).item()
+    assert history.n_iter < 30  # stopped early, so the last epochs were no improvement
+    assert history.best_validation_loss == min(history.validation_loss_curve)
+    assert history.best_validation_loss < history.validation_loss_curve[-1]
+    assert final_loss == pytest.approx(history.best_validation_loss, rel=1e-5)
+
+
+def test_early_stopping_split_is_stratified_when_possible(data):
+    X, y = data
+    student = fast_mlp(early_stopping=True, validation_fraction=0.2)
+    train_index, validation_index = student._validation_split(y, len(y), np.random.RandomState(0))
+    assert len(validation_index) == 30
+    np.testing.assert_array_equal(np.bincount(y[validation_index]), [10, 10, 10])
+    # A class with a single row cannot be stratified: the split is random instead of failing.
+    y_rare = y.copy()
+    y_rare[0] = 3
+    train_index, validation_index = student._validation_split(y_rare, len(y), np.random.RandomState(0))
+    assert len(train_index) + len(validation_index) == len(y)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "adamw", "sgd"])
+def test_named_optimizers_train(data, optimizer):
+    X, y = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        student = fast_mlp(optimizer=optimizer, learning_rate_init=0.01, max_iter=30).fit(X, y)
+    assert student.loss_curve_[-1] < student.loss_curve_[0]
+
+
+def test_callable_optimizer_gets_lr_and_weight_decay(data):
+    X, y = data
+    calls = []
+
+    def make_sgd(parameters, lr, weight_decay):
+        calls.append((lr, weight_decay))
+        return torch.optim.SGD(parameters, lr=lr, weight_decay=weight_decay, momentum=0.5)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fast_mlp(optimizer=make_sgd, learning_rate_init=0.05, weight_decay=0.001).fit(X, y)
+        fast_mlp(optimizer=functools.partial(torch.optim.SGD, momentum=0.9)).fit(X, y)
+    assert calls == [(0.05, 0.001)]
+
+
+def test_verbose_shows_a_progress_bar_with_the_loss(data, capsys):
+    X, y = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fast_mlp(max_iter=3, verbose=True).fit(X, y)
+    err = capsys.readouterr().err
+    assert "3/3" in err and "loss=" in err and "epoch" in err
+
+
+def test_verbose_without_tqdm_is_a_clear_error_before_training(data, monkeypatch):
+    X, y = data
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    student = fast_mlp(verbose=True)
+    with pytest.raises(ImportError, match=r"pip install 'skdistill\[progress\]'"):
+        student.fit(X, y)
+    assert not hasattr(student, "module_")
+
+
+def test_integer_weights_match_repeated_rows(data):
+    # Full-batch training: weight k on a row is the same objective as k copies of it.
+    X, y = data
+    weights = np.random.RandomState(0).randint(0, 4, size=len(y))
+    repeated = np.repeat(np.arange(len(y)), weights)
+    params = {"batch_size": 10_000, "max_iter": 20, "learning_rate_init": 0.01}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        weighted = fast_mlp(**params).fit(X, y, sample_weight=weights)
+        copies = fast_mlp(**params).fit(X[repeated], y[repeated])
+    np.testing.assert_allclose(weighted.predict_proba(X), copies.predict_proba(X), rtol=1e-4, atol=1e-6)
+    unweighted = fast_mlp(**params).fit(X, y)
+    assert not np.allclose(weighted.predict_proba(X), unweighted.predict_proba(X), rtol=1e-3)
+
+
+def test_output_width_mismatch_is_named(data):
+    X, y = data
+    net = torch.nn.Linear(6, 5)
+    with pytest.raises(ValueError, match=r"logits of shape \(n_samples, n_classes\) = \(n, 3\).*shape \(2, 5\)"):
+        TorchStudent(net).fit(X, y)
+
+
+def test_one_class_is_refused(data):
+    X, _ = data
+    with pytest.raises(ValueError, match="only one class"):
+        fast_mlp().fit(X, np.zeros(len(X)))
+
+
+@pytest.mark.parametrize(
+    "params, name",
+    [
+        ({"max_iter": 0}, "max_iter"),
+        ({"batch_size": "big"}, "batch_size"),
+        ({"learning_rate_init": 0.0}, "learning_rate_init"),
+        ({"dropout": 1.0}, "dropout"),
+        ({"activation": "swish"}, "activation"),
+        ({"optimizer": "lbfgs"}, "optimizer"),
+        ({"validation_fraction": 1.0}, "validation_fraction"),
+        ({"hidden_layer_sizes": (16, 0)}, "hidden_layer_sizes"),
+    ],
+)
+def test_bad_parameters_are_named(data, params, name):
+    X, y = data
+    with pytest.raises((InvalidParameterError, ValueError), match=name):
+        fast_mlp(**params).fit(X, y)
+
+
+def test_devices(data):
+    X, y = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        auto = fast_mlp(device="auto").fit(X, y)
+        cpu = fast_mlp(device=torch.device("cpu")).fit(X, y)
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert next(auto.module_.parameters()).device.type == expected
+    if expected == "cpu":
+        np.testing.assert_array_equal(auto.predict_proba(X), cpu.predict_proba(X))
+    with pytest.raises(ValueError, match="is not a device torch knows"):
+        fast_mlp(device="gpu0").fit(X, y)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_training_matches_cpu_closely(data):
+    X, y = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        cuda = fast_mlp(device="cuda").fit(X, y)
+        cpu = fast_mlp(device="cpu").fit(X, y)
+    assert np.mean(cuda.predict(X) == cpu.predict(X)) > 0.95
+
+
+def test_pickle_round_trip(data):
+    X, y = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        student = fast_mlp(dropout=0.2).fit(X, y)
+    restored = pickle.loads(pickle.dumps(student))
+    np.testing.assert_array_equal(restored.predict_proba(X), student.predict_proba(X))
+
+
+def test_linear_student_and_integer_hidden_size(data):
+    X, y = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        linear = fast_mlp(hidden_layer_sizes=()).fit(X, y)
+        single = fast_mlp(hidden_layer_sizes=8).fit(X, y)
+    assert [type(m).__name__ for m in linear.module_] == ["Linear"]
+    assert single.module_[0].out_features == 8
