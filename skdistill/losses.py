@@ -31,6 +31,59 @@ def tempered_log_softmax(logits, T):
     return F.log_softmax(logits / T, dim=1)
 
 
+def _log_softmax_rows(logits):
+    """``F.log_softmax(logits, dim=1)``, taking torch's fast CPU path when there are few classes.
+
+    On CPU, torch 2.13's log_softmax over a dimension of fewer than about 16 entries is slow: 26 us
+    for a 256 x 10 batch against 5 us for the same numbers laid out along dim 0 (a transposed view,
+    no copy). From about 20 classes on the direct call is the faster one.
+    """
+    if logits.device.type == "cpu" and logits.shape[1] < 16:
+        return F.log_softmax(logits.t(), dim=0).t()
+    return F.log_softmax(logits, dim=1)
+
+
+class _PerSampleDistillationLoss(torch.autograd.Function):
+    """The per-row loss as one autograd node, its gradient written out.
+
+    With ``q_T = softmax(s / T)``, ``q = softmax(s)`` and ``p_T = softmax(t / T)``, the gradient of
+    ``alpha * CE(y, s) + (1 - alpha) * T**2 * KL(p_T || q_T)`` with respect to ``s`` is
+    ``alpha * (q - onehot(y)) + (1 - alpha) * T * (q_T - p_T)``. Computing it directly takes about
+    half the small tensor operations autograd would record, which is what dominates one training
+    step of a small student.
+    """
+
+    @staticmethod
+    def forward(ctx, student_logits, teacher_log_probs, y, T, alpha):
+        loss = torch.zeros(student_logits.shape[0], dtype=student_logits.dtype, device=student_logits.device)
+        student_log_probs_T = teacher_probs = student_log_probs = None
+        if alpha < 1:
+            student_log_probs_T = _log_softmax_rows(student_logits / T)
+            teacher_probs = teacher_log_probs.exp()
+            kl = (teacher_probs * (teacher_log_probs - student_log_probs_T)).sum(dim=1)
+            loss += ((1.0 - alpha) * T * T) * kl
+        if alpha > 0:
+            student_log_probs = _log_softmax_rows(student_logits)
+            loss -= alpha * student_log_probs.gather(1, y[:, None]).squeeze(1)
+        ctx.save_for_backward(student_log_probs_T, teacher_probs, student_log_probs, y)
+        ctx.T, ctx.alpha = T, alpha
+        return loss
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_loss):
+        student_log_probs_T, teacher_probs, student_log_probs, y = ctx.saved_tensors
+        T, alpha = ctx.T, ctx.alpha
+        grad = None
+        if alpha < 1:
+            grad = ((1.0 - alpha) * T) * (student_log_probs_T.exp() - teacher_probs)
+        if alpha > 0:
+            hard = student_log_probs.exp()
+            hard[torch.arange(hard.shape[0], device=hard.device), y] -= 1.0
+            grad = alpha * hard if grad is None else grad.add_(hard, alpha=alpha)
+        return grad * grad_loss[:, None], None, None, None, None
+
+
 def per_sample_distillation_loss(student_logits, teacher_log_probs, y, *, T, alpha):
     """The loss of each row, with the teacher's tempered log-probabilities precomputed.
 
@@ -50,16 +103,9 @@ def per_sample_distillation_loss(student_logits, teacher_log_probs, y, *, T, alp
     Returns
     -------
     torch.Tensor of shape (n_samples,)
+        Differentiable with respect to ``student_logits`` (once: no second derivatives).
     """
-    loss = None
-    if alpha < 1:
-        student_log_probs = tempered_log_softmax(student_logits, T)
-        kl = F.kl_div(student_log_probs, teacher_log_probs, reduction="none", log_target=True).sum(dim=1)
-        loss = ((1.0 - alpha) * T * T) * kl
-    if alpha > 0:
-        cross_entropy = F.cross_entropy(student_logits, y, reduction="none")
-        loss = alpha * cross_entropy if loss is None else loss + alpha * cross_entropy
-    return loss
+    return _PerSampleDistillationLoss.apply(student_logits, teacher_log_probs, y, float(T), float(alpha))
 
 
 def distillation_loss(

@@ -69,6 +69,7 @@ class MLPStudent(_BaseTorchStudent):
     weight_decay : float, default=0.0
         L2 penalty passed to the optimiser.
     optimizer : {"adam", "adamw", "sgd"} or callable, default="adam"
+        ``"adam"`` and ``"adamw"`` use torch's fused kernel where it runs (CUDA; CPU from torch 2.4).
         ``"sgd"`` is SGD with Nesterov momentum 0.9. A callable is called as
         ``optimizer(parameters, lr=learning_rate_init, weight_decay=weight_decay)``.
     early_stopping : bool, default=False

@@ -28,6 +28,7 @@ class TorchStudent(_BaseTorchStudent):
     weight_decay : float, default=0.0
         L2 penalty passed to the optimiser.
     optimizer : {"adam", "adamw", "sgd"} or callable, default="adam"
+        ``"adam"`` and ``"adamw"`` use torch's fused kernel where it runs (CUDA; CPU from torch 2.4).
         ``"sgd"`` is SGD with Nesterov momentum 0.9. A callable is called as
         ``optimizer(parameters, lr=learning_rate_init, weight_decay=weight_decay)`` and must return a
         :class:`torch.optim.Optimizer`, e.g. ``functools.partial(torch.optim.SGD, momentum=0.5)``.

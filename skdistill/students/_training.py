@@ -102,18 +102,21 @@ def train(
     loss_curve, validation_loss_curve = [], [] if validation_rows is not None else None
     best_loss, best_validation_loss, best_state = float("inf"), float("inf"), None
     no_improvement_count = 0
+    starts = range(0, n_rows, batch_size)
+    batch_sizes = torch.tensor([min(batch_size, n_rows - start) for start in starts], device=device, dtype=train_rows.X.dtype)
     module.train()
     for epoch in range(max_iter):
         order = torch.randperm(n_rows, generator=shuffle_generator).to(device)
-        epoch_loss_sum = torch.zeros((), device=device)
-        for start in range(0, n_rows, batch_size):
+        batch_losses = []
+        for start in starts:
             batch = train_rows.subset(order[start : start + batch_size])
             loss = _mean_loss(module, batch, T=T, alpha=alpha)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            epoch_loss_sum += loss.detach() * len(batch)
-        loss_curve.append(float(epoch_loss_sum) / n_rows)
+            batch_losses.append(loss.detach())
+        # One synchronisation per epoch: the mean loss over the epoch's rows.
+        loss_curve.append(float(torch.stack(batch_losses) @ batch_sizes) / n_rows)
         if validation_rows is None:
             current, best = loss_curve[-1], best_loss
             best_loss = min(best_loss, current)
