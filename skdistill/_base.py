@@ -43,6 +43,14 @@ def clone_sharing(estimator, shared):
     return BaseEstimator.__sklearn_clone__(stand_in)
 
 
+def check_at_least_two_classes(classes):
+    """Raise a ``ValueError`` naming the class when ``classes`` (the distinct labels of y) has only one."""
+    if len(classes) < 2:
+        raise ValueError(
+            f"y contains only one class ({classes[:1].tolist()[0]!r}); a classifier needs at least two classes."
+        )
+
+
 @dataclass(frozen=True)
 class DistillationTargets:
     """What a student learns from in one fit.

@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from ._base import DistillationTargets, clone_sharing
+from ._base import DistillationTargets, check_at_least_two_classes, clone_sharing
 from .students import as_student
 from .teachers import SklearnTeacher, TorchTeacher, as_teacher, is_trained
 
@@ -148,10 +148,8 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             kept = sample_weight > 0
             X, sample_weight = X[kept], sample_weight[kept]
             y = None if y is None else y[kept]
-        if y is not None and len(np.unique(y)) < 2:
-            raise ValueError(
-                f"y contains only one class ({np.unique(y)[0]!r}); a classifier needs at least two classes."
-            )
+        if y is not None:
+            check_at_least_two_classes(np.unique(y))
 
         # Everything that can be checked before any work is checked here.
         student = as_student(self.student)
