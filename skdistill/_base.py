@@ -43,6 +43,27 @@ def clone_sharing(estimator, shared):
     return BaseEstimator.__sklearn_clone__(stand_in)
 
 
+def without_nested(params, name, *, when):
+    """``params`` without the nested ``name__*`` entries, when ``when``: a shared trained model's own."""
+    if not when:
+        return params
+    return {key: value for key, value in params.items() if not key.startswith(f"{name}__")}
+
+
+def refuse_nested(params, name, *, when):
+    """Raise if ``params`` would set a nested ``name__*`` parameter while ``when``.
+
+    A trained model passed in is shared, not copied, by clone (so grid search does not copy it), and it
+    is not refitted: setting its parameters would change the user's own object and tune nothing.
+    """
+    nested = sorted(key for key in params if key.startswith(f"{name}__"))
+    if when and nested:
+        raise ValueError(
+            f"Cannot set {', '.join(nested)}: the {name} is already trained, so it is used as it is and "
+            f"shared, not refitted. Pass an unfitted {name} to tune its parameters."
+        )
+
+
 def check_at_least_two_classes(classes):
     """Raise a ``ValueError`` naming the class when ``classes`` (the distinct labels of y) has only one."""
     if len(classes) < 2:

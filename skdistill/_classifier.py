@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from ._base import DistillationTargets, check_at_least_two_classes, clone_sharing
+from ._base import DistillationTargets, check_at_least_two_classes, clone_sharing, refuse_nested, without_nested
 from .students import as_student
 from .teachers import SklearnTeacher, TorchTeacher, as_teacher, is_trained
 
@@ -35,7 +35,7 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         to the labels by value (``classes_``), not by position. An unfitted one is cloned and the clone
         fitted on ``X, y`` first. The teacher is never modified, and :func:`~sklearn.base.clone` (as in
         grid search) shares a trained teacher rather than copying it.
-    student : MLPStudent, TorchStudent, torch.nn.Module or None, default=None
+    student : MLPStudent, TorchStudent, torch.nn.Module, estimator with ``fit_distill``, or None, default=None
         The model to train, used as a template: fit trains a copy, stored as ``student_``. ``None``
         means ``MLPStudent()``. A bare module is wrapped in :class:`~skdistill.TorchStudent`. Training
         knobs are tunable as ``student__max_iter``, ``student__learning_rate_init``, ...
@@ -109,10 +109,42 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.T = T
         self.alpha = alpha
 
+    def _teacher_is_shared(self):
+        """A trained teacher given as it is (not through an adapter) is shared by clone, never refitted."""
+        return not isinstance(self.teacher, (TorchTeacher, SklearnTeacher)) and is_trained(self.teacher)
+
     def __sklearn_clone__(self):
-        # A trained teacher is read-only: share it. Adapters share their own model when cloned.
-        share = not isinstance(self.teacher, (TorchTeacher, SklearnTeacher)) and is_trained(self.teacher)
-        return clone_sharing(self, ["teacher"] if share else [])
+        return clone_sharing(self, ["teacher"] if self._teacher_is_shared() else [])
+
+    def get_params(self, deep=True):
+        """Get parameters; a trained teacher's own are not offered, since they cannot be tuned here.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Include the parameters of the student (``student__*``) and of an unfitted teacher or a
+            teacher adapter (``teacher__*``).
+
+        Returns
+        -------
+        params : dict
+        """
+        return without_nested(super().get_params(deep=deep), "teacher", when=self._teacher_is_shared())
+
+    def set_params(self, **params):
+        """Set parameters; refuses to change a trained (shared) teacher's own.
+
+        Parameters
+        ----------
+        **params : dict
+            ``T``, ``alpha``, ``student__max_iter``, ...
+
+        Returns
+        -------
+        self : DistilledClassifier
+        """
+        refuse_nested(params, "teacher", when=self._teacher_is_shared())
+        return super().set_params(**params)
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None, sample_weight=None):
@@ -139,33 +171,38 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                     f"{type(self).__name__} requires y to be passed, but the target y is None. Pass y, or set "
                     "alpha=0 to distil on unlabelled data (the labels then come from the teacher)."
                 )
-            X = validate_data(self, X, dtype=(np.float32, np.float64))
+            X_checked = validate_data(self, X, dtype=(np.float32, np.float64))
         else:
-            X, y = validate_data(self, X, y, dtype=(np.float32, np.float64))
+            X_checked, y = validate_data(self, X, y, dtype=(np.float32, np.float64))
             check_classification_targets(y)
+        kept = slice(None)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
+            sample_weight = _check_sample_weight(sample_weight, X_checked, ensure_non_negative=True)
             kept = sample_weight > 0
-            X, sample_weight = X[kept], sample_weight[kept]
-            y = None if y is None else y[kept]
         if y is not None:
-            check_at_least_two_classes(np.unique(y))
+            check_at_least_two_classes(np.unique(y[kept]))
 
         # Everything that can be checked before any work is checked here.
         student = as_student(self.student)
         teacher = as_teacher(self.teacher)
-        if isinstance(teacher, SklearnTeacher):
-            teacher.check_fit_arguments(y, sample_weight)
+        teacher.check_fit_arguments(y, sample_weight)
 
+        # The teacher gets the data as the user gave it (a DataFrame keeps its column names), all rows
+        # with their weights; rows of weight 0 are then left out of the student's training.
         teacher_logits = teacher.fit_logits(X, y, sample_weight=sample_weight)
         self.teacher_ = teacher
-        self.classes_, teacher_columns = _align_classes(teacher.classes_, y)
-        teacher_logits = teacher_logits[:, teacher_columns]
-        y_index = None if y is None else np.searchsorted(self.classes_, y)
+        self.classes_, teacher_columns = _align_classes(teacher.classes_, y, hint=teacher._relabel_hint)
+        teacher_logits = teacher_logits[kept][:, teacher_columns]
+        y = None if y is None else y[kept]
         targets = DistillationTargets(
-            teacher_logits=teacher_logits, y=y_index, classes=self.classes_, T=self.T, alpha=self.alpha
+            teacher_logits=teacher_logits,
+            y=None if y is None else np.searchsorted(self.classes_, y),
+            classes=self.classes_,
+            T=self.T,
+            alpha=self.alpha,
         )
-        self.student_ = student.fit_distill(X, targets, sample_weight=sample_weight)
+        sample_weight = None if sample_weight is None else sample_weight[kept]
+        self.student_ = student.fit_distill(X_checked[kept], targets, sample_weight=sample_weight)
         return self
 
     def predict_proba(self, X):
@@ -215,11 +252,13 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.target_tags.required = self.alpha > 0
+        # y is optional only for pure distillation from a teacher that needs no fitting.
+        pure_distillation = isinstance(self.alpha, Real) and self.alpha == 0
+        tags.target_tags.required = not (pure_distillation and is_trained(self.teacher))
         return tags
 
 
-def _align_classes(teacher_classes, y):
+def _align_classes(teacher_classes, y, *, hint=""):
     """The sorted classes and, for each, the index of the teacher's column that scores it.
 
     Labels are matched by value, so a teacher whose columns are in any order works; every label in
@@ -231,8 +270,7 @@ def _align_classes(teacher_classes, y):
         if unknown:
             raise ValueError(
                 f"y has labels the teacher does not score: {sorted(unknown, key=str)!r}. The teacher scores "
-                f"{teacher_labels!r}; if its columns stand for these labels, give them explicitly "
-                "(TorchTeacher(module, classes=[...]))."
+                f"{teacher_labels!r}.{hint}"
             )
     classes = np.sort(teacher_classes)
     column_of = {label: column for column, label in enumerate(teacher_labels)}

@@ -80,11 +80,12 @@ def eval_mode(module):
             submodule.training = flag
 
 
-def batched_forward(module, X, *, batch_size, device, dtype):
+def batched_forward(module, X, *, batch_size, device, dtype, who="The module"):
     """Run ``module`` over the rows of ``X`` in batches, without gradients, in eval mode.
 
     Memory is bounded by one batch of inputs and outputs on ``device``; the result is a float64
-    numpy array on the CPU.
+    numpy array on the CPU. Each batch is a copy, so a module that works in place (``relu_``) cannot
+    modify ``X``.
 
     Parameters
     ----------
@@ -94,6 +95,8 @@ def batched_forward(module, X, *, batch_size, device, dtype):
     device : torch.device
     dtype : torch.dtype
         The dtype inputs are cast to (the module's parameter dtype).
+    who : str
+        How error messages name the module.
 
     Returns
     -------
@@ -102,11 +105,15 @@ def batched_forward(module, X, *, batch_size, device, dtype):
     outputs = []
     with eval_mode(module), torch.inference_mode():
         for start in range(0, X.shape[0], batch_size):
-            batch = as_tensor(X[start : start + batch_size], dtype=dtype, device=device)
-            output = module(batch)
+            batch = torch.tensor(X[start : start + batch_size], dtype=dtype, device=device)
+            try:
+                output = module(batch)
+            except RuntimeError as exc:
+                raise ValueError(
+                    f"{who} failed on X with {X.shape[1]} features; check that it takes {X.shape[1]} inputs. "
+                    f"torch said: {exc}"
+                ) from exc
             if not isinstance(output, torch.Tensor):
-                raise TypeError(
-                    f"the module must return a tensor of scores, but it returned {type(output).__name__}."
-                )
+                raise TypeError(f"{who} must return a tensor of scores, but it returned {type(output).__name__}.")
             outputs.append(output.detach().to("cpu", torch.float64).numpy())
     return np.concatenate(outputs, axis=0)

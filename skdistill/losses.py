@@ -158,6 +158,8 @@ def distillation_loss(
             f"student_logits has shape {tuple(student_logits.shape)} but teacher_logits has shape "
             f"{tuple(teacher_logits.shape)}; both must be (n_samples, n_classes)."
         )
+    if sample_weight is not None and not float(sample_weight.sum()) > 0:
+        raise ValueError("sample_weight must have a positive sum; it is 0 (or negative) for this batch.")
     teacher_log_probs = tempered_log_softmax(teacher_logits.detach(), T) if alpha < 1 else None
     loss = per_sample_distillation_loss(student_logits, teacher_log_probs, y, T=T, alpha=alpha)
     if sample_weight is not None:

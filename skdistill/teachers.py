@@ -15,9 +15,9 @@ from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_array
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, has_fit_parameter
+from sklearn.utils.validation import _num_samples, check_is_fitted, has_fit_parameter
 
-from ._base import clone_sharing
+from ._base import clone_sharing, refuse_nested, without_nested
 from ._torch_utils import DEVICE_CONSTRAINT, batched_forward, module_device_and_dtype, resolve_device
 
 __all__ = ["SklearnTeacher", "TorchTeacher"]
@@ -86,6 +86,18 @@ def _log_of_probabilities(proba, who):
 
 class _TeacherAdapter(BaseEstimator):
     """What every adapter offers once fitted: ``classes_``, ``logits``, ``predict_proba``, ``predict``."""
+
+    # Appended to errors about labels the teacher does not score.
+    _relabel_hint = ""
+
+    def check_fit_arguments(self, y, sample_weight):
+        """Raise if fitting this teacher on ``y`` and ``sample_weight`` cannot work; called before any work.
+
+        Parameters
+        ----------
+        y : array-like or None
+        sample_weight : array-like or None
+        """
 
     def fit_logits(self, X, y=None, sample_weight=None):
         """:meth:`fit`, then :meth:`logits` of ``X``.
@@ -194,6 +206,8 @@ class TorchTeacher(_TeacherAdapter):
     ['a', 'b', 'c']
     """
 
+    _relabel_hint = " If its columns stand for other labels, pass TorchTeacher(module, classes=[...])."
+
     _parameter_constraints = {
         "module": [torch.nn.Module],
         "output": [StrOptions({"logits", "proba"})],
@@ -268,10 +282,9 @@ class TorchTeacher(_TeacherAdapter):
             raise ValueError(f"classes must be a list of distinct labels; got {self.classes!r}.")
         if len(classes) != n_classes:
             raise ValueError(
-                f"The teacher module scores {n_classes} classes (output width "
-                f"{1 if n_classes == 2 and self._binary_single_column else n_classes}), but {source} has "
-                f"{len(classes)}. Pass TorchTeacher(module, classes=[...]) with one label per output "
-                "column, in column order."
+                f"The teacher module scores {n_classes} classes (a single output column counts as 2), but "
+                f"{source} has {len(classes)}. Pass TorchTeacher(module, classes=[...]) with one label per "
+                "output column, in column order."
             )
         self.n_features_in_ = n_features
         self.classes_ = classes
@@ -300,7 +313,9 @@ class TorchTeacher(_TeacherAdapter):
         home, dtype = module_device_and_dtype(self.module)
         device = home if self.device is None else resolve_device(self.device, parameter="device")
         with _moved_to(self.module, device, home):
-            scores = batched_forward(self.module, X, batch_size=self.batch_size, device=device, dtype=dtype)
+            scores = batched_forward(
+                self.module, X, batch_size=self.batch_size, device=device, dtype=dtype, who="The teacher module"
+            )
         if scores.ndim == 1:
             scores = scores[:, None]
         if scores.ndim != 2 or scores.shape[0] != X.shape[0]:
@@ -309,7 +324,6 @@ class TorchTeacher(_TeacherAdapter):
                 f"n_classes); for {X.shape[0]} rows it returned shape {scores.shape}."
             )
         _check_finite(scores, "The teacher module")
-        self._binary_single_column = scores.shape[1] == 1
         if self.output == "proba":
             if scores.shape[1] == 1:
                 scores = np.hstack([1.0 - scores, scores])
@@ -381,8 +395,35 @@ class SklearnTeacher(_TeacherAdapter):
     def __sklearn_clone__(self):
         return clone_sharing(self, ["estimator"] if is_trained(self.estimator) else [])
 
+    def get_params(self, deep=True):
+        """Parameters; a trained estimator's own are not offered, since they cannot be tuned here.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+
+        Returns
+        -------
+        dict
+        """
+        return without_nested(super().get_params(deep=deep), "estimator", when=is_trained(self.estimator))
+
+    def set_params(self, **params):
+        """Set parameters; refuses to change a trained (shared) estimator's own.
+
+        Parameters
+        ----------
+        **params : dict
+
+        Returns
+        -------
+        self
+        """
+        refuse_nested(params, "estimator", when=is_trained(self.estimator))
+        return super().set_params(**params)
+
     def check_fit_arguments(self, y, sample_weight):
-        """Raise if fitting this teacher on ``y`` and ``sample_weight`` cannot work.
+        """Raise if fitting this teacher on ``y`` and ``sample_weight`` cannot work; called before any work.
 
         Parameters
         ----------
@@ -394,8 +435,8 @@ class SklearnTeacher(_TeacherAdapter):
         name = type(self.estimator).__name__
         if y is None:
             raise ValueError(
-                f"The teacher {name} is not fitted, so it needs y to be fitted on; pass y, or a fitted "
-                "teacher to distil on unlabelled data."
+                f"The teacher {name} is not fitted: fitting it requires y to be passed, but the target y is "
+                "None. Pass y, or a fitted teacher to distil on unlabelled data."
             )
         if sample_weight is not None and not has_fit_parameter(self.estimator, "sample_weight"):
             raise ValueError(
@@ -448,10 +489,11 @@ class SklearnTeacher(_TeacherAdapter):
         check_is_fitted(self)
         proba = np.asarray(self.estimator_.predict_proba(X), dtype=np.float64)
         name = f"The teacher {type(self.estimator_).__name__}"
-        if proba.ndim != 2 or proba.shape != (len(X), len(self.classes_)):
+        expected_shape = (_num_samples(X), len(self.classes_))
+        if proba.shape != expected_shape:
             raise ValueError(
-                f"{name}.predict_proba must return shape (n_samples, n_classes) = "
-                f"({len(X)}, {len(self.classes_)}), one column per entry of its classes_; got {proba.shape}."
+                f"{name}.predict_proba must return shape (n_samples, n_classes) = {expected_shape}, one "
+                f"column per entry of its classes_; got {proba.shape}."
             )
         _check_finite(proba, name)
         return _log_of_probabilities(proba, name)

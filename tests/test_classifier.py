@@ -320,15 +320,16 @@ def test_no_labels_needs_alpha_zero(data, teacher_module):
 
 def test_no_labels_needs_a_trained_teacher(data):
     X, _ = data
-    with pytest.raises(ValueError, match="LogisticRegression is not fitted, so it needs y"):
+    with pytest.raises(ValueError, match="LogisticRegression is not fitted: fitting it requires y to be passed"):
         DistilledClassifier(LogisticRegression(), fast_mlp(), alpha=0.0).fit(X)
 
 
 def test_teacher_width_mismatch(data, teacher_module):
     X, y = data
-    counting = CountingModule(teacher_module)
+    clf = DistilledClassifier(teacher_module, fast_mlp())
     with pytest.raises(ValueError, match=r"The teacher module scores 3 classes .* has 4"):
-        DistilledClassifier(counting, fast_mlp()).fit(X, np.arange(len(X)) % 4)
+        clf.fit(X, np.arange(len(X)) % 4)
+    assert not hasattr(clf, "student_")
 
 
 def test_non_finite_teacher_output_stops_before_training(data, teacher_module):
@@ -350,3 +351,151 @@ def test_unsupported_student_explains_what_works(data, teacher_module):
 
     with pytest.raises(TypeError, match="MLPStudent, TorchStudent or a torch.nn.Module"):
         as_student(LogisticRegression())
+
+
+# ---- review fixes: each test fails without its fix ----------------------------------------------
+
+
+def test_a_fitted_teachers_parameters_cannot_be_tuned_or_changed(data):
+    X, y = data
+    fitted = LogisticRegression(C=1.0).fit(X, y)
+    clf = DistilledClassifier(fitted, fast_mlp())
+    assert not any(key.startswith("teacher__") for key in clf.get_params())
+    with pytest.raises(ValueError, match="Cannot set teacher__C: the teacher is already trained"):
+        clone(clf).set_params(teacher__C=123.0)
+    with pytest.raises(ValueError, match="Cannot set teacher__C"):
+        GridSearchCV(clf, {"teacher__C": [0.01, 7.0]}, cv=2).fit(X, y)
+    assert fitted.C == 1.0
+    adapter = SklearnTeacher(fitted)
+    assert not any(key.startswith("estimator__") for key in adapter.get_params())
+    with pytest.raises(ValueError, match="Cannot set estimator__C"):
+        adapter.set_params(estimator__C=3.0)
+    assert fitted.C == 1.0
+
+
+def test_an_unfitted_teachers_parameters_are_tuned_on_clones(data):
+    X, y = data
+    unfitted = LogisticRegression(C=1.0)
+    search = GridSearchCV(
+        DistilledClassifier(unfitted, fast_mlp(max_iter=5)), {"teacher__C": [0.01, 7.0]}, cv=2
+    ).fit(X, y)
+    assert search.best_estimator_.teacher_.estimator_.C in (0.01, 7.0)
+    assert unfitted.C == 1.0 and not hasattr(unfitted, "coef_")
+
+
+def test_rows_weighted_out_do_not_change_the_classes(data, teacher_module):
+    X, y = data
+    clf = DistilledClassifier(teacher_module, fast_mlp(), alpha=0.5).fit(X, y, sample_weight=(y != 2).astype(float))
+    np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
+    explicit = DistilledClassifier(TorchTeacher(teacher_module, classes=[0, 1, 2]), fast_mlp(), alpha=0.5)
+    assert explicit.fit(X[y < 2], y[y < 2]).predict_proba(X).shape == (len(X), 3)
+
+
+def test_all_zero_weights_are_refused(data, teacher_module):
+    X, y = data
+    with pytest.raises(ValueError, match="Sample weights must contain at least one non-zero number"):
+        DistilledClassifier(teacher_module, fast_mlp()).fit(X, y, sample_weight=np.zeros(len(y)))
+
+
+def test_a_fitted_pipeline_teacher_gets_the_dataframe(data):
+    from sklearn.compose import ColumnTransformer
+
+    X, y = data
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    teacher = make_pipeline(
+        ColumnTransformer([("scaled", StandardScaler(), ["f0", "f1", "f2", "f3"])], remainder="drop"),
+        LogisticRegression(),
+    ).fit(frame, y)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clf = DistilledClassifier(teacher, fast_mlp(), alpha=0.5).fit(frame, y)
+    assert not [w for w in caught if "feature names" in str(w.message)]
+    np.testing.assert_allclose(clf.teacher_.predict_proba(frame), teacher.predict_proba(frame), rtol=1e-6)
+
+
+class InPlaceReLU(torch.nn.Module):
+    """A module that overwrites its input, as ``relu_`` or ``inplace=True`` layers do."""
+
+    def __init__(self, module):
+        super().__init__()
+        self.module = module
+
+    def forward(self, x):
+        return self.module(torch.relu_(x))
+
+
+def test_in_place_modules_cannot_modify_the_users_X(data, teacher_module):
+    X, y = data
+    X = X - 0.5  # negative values, which relu_ would zero
+    X_before = X.copy()
+    student = TorchStudent(InPlaceReLU(make_teacher_module(seed=4)), max_iter=3, random_state=0)
+    clf = DistilledClassifier(InPlaceReLU(teacher_module), student, alpha=0.5).fit(X, y)
+    clf.predict_proba(X)
+    np.testing.assert_array_equal(X, X_before)
+
+
+def test_a_last_batch_of_one_row_works_with_batch_norm(data):
+    X, y = data
+    net = torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.BatchNorm1d(8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+    student = TorchStudent(net, max_iter=2, batch_size=149, random_state=0).fit(X, y)  # 150 rows: 149 + 1
+    assert student.n_iter_ == 2
+
+
+def test_wrong_input_width_is_a_clear_error(data, teacher_module):
+    X, y = data
+    with pytest.raises(ValueError, match="The teacher module failed on X with 5 features"):
+        DistilledClassifier(teacher_module, fast_mlp()).fit(X[:, :5], y)
+    with pytest.raises(ValueError, match="failed on X with 5 features"):
+        TorchStudent(make_teacher_module()).fit(X[:, :5], y)
+
+
+def test_target_required_tag_follows_alpha_and_teacher(data):
+    X, y = data
+    fitted = LogisticRegression().fit(X, y)
+    assert not DistilledClassifier(fitted, alpha=0.0).__sklearn_tags__().target_tags.required
+    assert DistilledClassifier(fitted, alpha=0.5).__sklearn_tags__().target_tags.required
+    assert DistilledClassifier(LogisticRegression(), alpha=0.0).__sklearn_tags__().target_tags.required
+    assert DistilledClassifier(fitted, alpha="0.5").__sklearn_tags__().target_tags.required
+
+
+def test_column_vector_y_warns_and_works(data, teacher_module):
+    from sklearn.exceptions import DataConversionWarning
+
+    X, y = data
+    with pytest.warns(DataConversionWarning):
+        clf = DistilledClassifier(teacher_module, fast_mlp()).fit(X, y[:, None])
+    assert clf.predict(X).shape == (len(X),)
+
+
+def test_binary_single_logit_teacher(data):
+    X, y = data
+    binary = (y > 0).astype(int)
+    linear = torch.nn.Linear(6, 1)
+    clf = DistilledClassifier(linear, fast_mlp(max_iter=200, learning_rate_init=0.01), T=1.0, alpha=0.0)
+    clf.fit(X, binary)
+    with torch.no_grad():
+        teacher_positive = (linear(torch.from_numpy(X)).numpy().ravel() > 0).astype(int)
+    assert np.mean(clf.predict(X) == teacher_positive) > 0.9
+
+
+def test_early_stopping_through_the_distiller(data, teacher_module):
+    X, y = data
+    clf = DistilledClassifier(teacher_module, fast_mlp(early_stopping=True, max_iter=50), alpha=0.5).fit(X, y)
+    curve = clf.student_.validation_loss_curve_
+    assert len(curve) == clf.student_.n_iter_
+    assert clf.student_.best_validation_loss_ == min(curve)
+
+
+def test_a_users_own_student_protocol_is_accepted(data, teacher_module):
+    X, y = data
+
+    class TeacherCopy(MLPStudent):
+        """A student of the user's: records the targets it was given, then trains as an MLP."""
+
+        def fit_distill(self, X, targets, sample_weight=None):
+            self.targets_seen_ = targets
+            return super().fit_distill(X, targets, sample_weight)
+
+    clf = DistilledClassifier(teacher_module, TeacherCopy(max_iter=3, random_state=0), T=2.0, alpha=0.3).fit(X, y)
+    assert clf.student_.targets_seen_.T == 2.0 and clf.student_.targets_seen_.alpha == 0.3
+    assert clf.student_.targets_seen_.teacher_logits.shape == (len(X), 3)

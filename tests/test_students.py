@@ -279,3 +279,29 @@ def test_linear_student_and_integer_hidden_size(data):
         single = fast_mlp(hidden_layer_sizes=8).fit(X, y)
     assert [type(m).__name__ for m in linear.module_] == ["Linear"]
     assert single.module_[0].out_features == 8
+
+
+def test_torch_dropout_layers_are_seeded_and_put_back(data):
+    X, y = data
+    net = torch.nn.Sequential(torch.nn.Linear(6, 32), torch.nn.ReLU(), torch.nn.Dropout(0.5), torch.nn.Linear(32, 3))
+    torch_state = torch.get_rng_state()
+    first = TorchStudent(net, max_iter=10, batch_size=32, random_state=0).fit(X, y)
+    second = TorchStudent(net, max_iter=10, batch_size=32, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    assert type(first.module_[2]) is torch.nn.Dropout and not first.module_.training
+    assert type(net[2]) is torch.nn.Dropout
+
+
+def test_progress_bar_is_drawn_once_with_the_final_loss(data, capsys):
+    X, y = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        student = fast_mlp(max_iter=3, verbose=True).fit(X, y)
+    err = capsys.readouterr().err
+    states = [state for state in err.strip().split("\r") if state.strip()]
+    assert all("/3 " in state for state in states), states  # every redraw is of the one 3-epoch bar
+    assert err.count("0/3") == 1  # opened once
+    final_state = states[-1]
+    assert "3/3" in final_state
+    assert f"loss={student.loss_curve_[-1]:.4g}" in final_state  # the last epoch's loss, not the one before

@@ -187,7 +187,7 @@ def test_sklearn_teacher_argument_errors(data):
     X, y = data
     with pytest.raises(ValueError, match="KNeighborsClassifier does not accept sample_weight"):
         SklearnTeacher(KNeighborsClassifier()).fit(X, y, sample_weight=np.ones(len(y)))
-    with pytest.raises(ValueError, match="not fitted, so it needs y"):
+    with pytest.raises(ValueError, match="is not fitted: fitting it requires y to be passed"):
         SklearnTeacher(LogisticRegression()).fit(X)
 
 

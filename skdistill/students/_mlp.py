@@ -6,7 +6,7 @@ from numbers import Integral, Real
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._neural_base import _BaseTorchStudent, _DropoutWithGenerator
+from ._neural_base import _BaseTorchStudent
 
 _ACTIVATIONS = {
     "identity": torch.nn.Identity,
@@ -32,7 +32,7 @@ def build_mlp(n_features, hidden_layer_sizes, n_classes, *, activation, dropout,
             if index < len(widths) - 2:
                 layers.append(_ACTIVATIONS[activation]())
                 if dropout > 0:
-                    layers.append(_DropoutWithGenerator(dropout))
+                    layers.append(torch.nn.Dropout(dropout))
     module = torch.nn.Sequential(*layers).to_empty(device="cpu")
     with torch.no_grad():
         for layer in module:

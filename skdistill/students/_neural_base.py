@@ -1,6 +1,6 @@
 """The base of neural students: training knobs, fit on labels or from a teacher, batched prediction."""
 
-import copy
+import importlib.util
 from numbers import Integral, Real
 
 import numpy as np
@@ -24,23 +24,25 @@ from .._torch_utils import (
     seed_from,
 )
 from ..losses import tempered_log_softmax
+from ._seeded_dropout import seeded_dropout
 from ._training import TrainingRows, train
 
 # Rows per forward pass at prediction time.
 _PREDICT_BATCH_SIZE = 4096
 
 
-def _progress_bar(verbose, total):
-    """A tqdm bar over epochs when ``verbose``; tqdm is an optional dependency."""
-    if not verbose:
-        return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError as exc:
+def _require_tqdm():
+    """Raise a clear error now if tqdm (an optional dependency, for ``verbose=True``) is missing."""
+    if importlib.util.find_spec("tqdm") is None:
         raise ImportError(
             "verbose=True draws a progress bar with tqdm, which is not installed; "
             "pip install 'skdistill[progress]' (or tqdm), or set verbose=False."
-        ) from exc
+        )
+
+
+def _open_progress_bar(total):
+    from tqdm.auto import tqdm
+
     return tqdm(total=total, unit="epoch", desc="training")
 
 
@@ -61,24 +63,6 @@ def _make_optimizer(optimizer, parameters, *, lr, weight_decay):
     if optimizer == "sgd":
         return torch.optim.SGD(parameters, lr=lr, weight_decay=weight_decay, momentum=0.9, nesterov=True)
     return optimizer(parameters, lr=lr, weight_decay=weight_decay)
-
-
-class _DropoutWithGenerator(torch.nn.Module):
-    """Dropout that draws its masks from a generator it is given, so training never touches torch's global RNG."""
-
-    def __init__(self, p):
-        super().__init__()
-        self.p = p
-        self.generator = None
-
-    def forward(self, x):
-        if not self.training or self.p == 0:
-            return x
-        keep = torch.empty_like(x).bernoulli_(1.0 - self.p, generator=self.generator)
-        return x * keep / (1.0 - self.p)
-
-    def extra_repr(self):
-        return f"p={self.p}"
 
 
 class _BaseTorchStudent(ClassifierMixin, BaseEstimator):
@@ -108,7 +92,7 @@ class _BaseTorchStudent(ClassifierMixin, BaseEstimator):
         self._validate_params()
         resolve_device(self.device)
         if self.verbose:
-            _progress_bar(True, 0).close()
+            _require_tqdm()
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -154,7 +138,6 @@ class _BaseTorchStudent(ClassifierMixin, BaseEstimator):
         return self._fit_targets(X, targets, sample_weight)
 
     def _fit_targets(self, X, targets, sample_weight):
-        progress = _progress_bar(self.verbose, self.max_iter)
         device = resolve_device(self.device)
         random_state = check_random_state(self.random_state)
         n_classes = len(targets.classes)
@@ -191,30 +174,28 @@ class _BaseTorchStudent(ClassifierMixin, BaseEstimator):
             self.optimizer, module.parameters(), lr=self.learning_rate_init, weight_decay=self.weight_decay
         )
         dropout_generator = make_generator(seed_from(random_state), device)
+        shuffle_generator = make_generator(seed_from(random_state))
+        progress = _open_progress_bar(self.max_iter) if self.verbose else None
         try:
-            for layer in module.modules():
-                if isinstance(layer, _DropoutWithGenerator):
-                    layer.generator = dropout_generator
-            history = train(
-                module,
-                optimizer,
-                train_rows,
-                validation_rows,
-                T=targets.T,
-                alpha=targets.alpha,
-                max_iter=self.max_iter,
-                batch_size=batch_size,
-                tol=self.tol,
-                n_iter_no_change=self.n_iter_no_change,
-                shuffle_generator=make_generator(seed_from(random_state)),
-                progress=progress,
-            )
+            with seeded_dropout(module, dropout_generator):
+                history = train(
+                    module,
+                    optimizer,
+                    train_rows,
+                    validation_rows,
+                    T=targets.T,
+                    alpha=targets.alpha,
+                    max_iter=self.max_iter,
+                    batch_size=batch_size,
+                    tol=self.tol,
+                    n_iter_no_change=self.n_iter_no_change,
+                    shuffle_generator=shuffle_generator,
+                    progress=progress,
+                )
         finally:
-            for layer in module.modules():
-                if isinstance(layer, _DropoutWithGenerator):
-                    layer.generator = None
             if progress is not None:
                 progress.close()
+        module.eval()
 
         self.module_ = module
         self.classes_ = targets.classes

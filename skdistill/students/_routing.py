@@ -4,7 +4,6 @@ import torch
 from sklearn.base import clone
 
 from ._mlp import MLPStudent
-from ._neural_base import _BaseTorchStudent
 from ._torch import TorchStudent
 
 
@@ -16,9 +15,10 @@ def as_student(student):
 
     Parameters
     ----------
-    student : MLPStudent, TorchStudent, torch.nn.Module or None
+    student : MLPStudent, TorchStudent, torch.nn.Module, estimator with ``fit_distill``, or None
         ``None`` means ``MLPStudent()``; a bare module is wrapped in ``TorchStudent`` (and used as a
-        template: training works on a copy).
+        template: training works on a copy). Any other estimator with
+        ``fit_distill(X, targets, sample_weight)`` and ``predict_proba`` is cloned and used as it is.
 
     Returns
     -------
@@ -27,14 +27,17 @@ def as_student(student):
     """
     if student is None:
         prepared = MLPStudent()
-    elif isinstance(student, _BaseTorchStudent):
-        prepared = clone(student)
     elif isinstance(student, torch.nn.Module):
         prepared = TorchStudent(student)
+    elif hasattr(student, "fit_distill") and hasattr(student, "predict_proba"):
+        # MLPStudent, TorchStudent, or a user's own estimator implementing the student protocol.
+        prepared = clone(student)
     else:
         raise TypeError(
             f"The student {type(student).__name__} cannot be distilled into yet: skdistill trains neural "
-            "students (MLPStudent, TorchStudent or a torch.nn.Module returning logits)."
+            "students (MLPStudent, TorchStudent or a torch.nn.Module returning logits), or any estimator "
+            "with fit_distill(X, targets, sample_weight) and predict_proba."
         )
-    prepared.check_params()
+    if hasattr(prepared, "check_params"):
+        prepared.check_params()
     return prepared

@@ -45,8 +45,10 @@ class TorchStudent(_BaseTorchStudent):
     random_state : int, RandomState instance or None, default=None
         Seeds the row order, the validation split and dropout masks through local generators; torch's
         and numpy's global generators are never seeded. The same value gives the same predictions.
-        Layers of the user's module that draw random numbers themselves (``torch.nn.Dropout``) use
-        torch's global generator: seed it yourself for bit-for-bit repeatable fits.
+        ``torch.nn.Dropout`` layers of the module draw their masks from the local generator during
+        training (they are swapped for an equivalent layer in the training copy, then put back).
+        Other random operations in the module's own ``forward`` (``F.dropout``, ``torch.rand``) use
+        torch's global generator: seed it yourself if you need bit-for-bit repeatable fits.
     device : {"auto", "cpu", "cuda"}, str, torch.device or None, default="cpu"
         Where training and prediction run; ``"auto"`` picks CUDA when available.
     verbose : bool, default=False

@@ -28,7 +28,8 @@ class TrainingRows:
         return self.X.shape[0]
 
     def subset(self, index):
-        return TrainingRows(*(None if t is None else t[index] for t in (self.X, self.y, self.teacher_log_probs, self.weight)))
+        tensors = (self.X, self.y, self.teacher_log_probs, self.weight)
+        return TrainingRows(*(None if tensor is None else tensor[index] for tensor in tensors))
 
 
 @dataclass
@@ -102,14 +103,17 @@ def train(
     loss_curve, validation_loss_curve = [], [] if validation_rows is not None else None
     best_loss, best_validation_loss, best_state = float("inf"), float("inf"), None
     no_improvement_count = 0
-    starts = range(0, n_rows, batch_size)
-    batch_sizes = torch.tensor([min(batch_size, n_rows - start) for start in starts], device=device, dtype=train_rows.X.dtype)
+    bounds = [(start, min(start + batch_size, n_rows)) for start in range(0, n_rows, batch_size)]
+    if len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] == 1:
+        # A last batch of one row breaks batch norm in training mode: fold it into the one before.
+        bounds[-2:] = [(bounds[-2][0], n_rows)]
+    batch_sizes = torch.tensor([stop - start for start, stop in bounds], device=device, dtype=train_rows.X.dtype)
     module.train()
     for epoch in range(max_iter):
         order = torch.randperm(n_rows, generator=shuffle_generator).to(device)
         batch_losses = []
-        for start in starts:
-            batch = train_rows.subset(order[start : start + batch_size])
+        for start, stop in bounds:
+            batch = train_rows.subset(order[start:stop])
             loss = _mean_loss(module, batch, T=T, alpha=alpha)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -128,8 +132,8 @@ def train(
                 best_state = copy.deepcopy(module.state_dict())
         no_improvement_count = no_improvement_count + 1 if current > best - tol else 0
         if progress is not None:
-            progress.update(1)
             progress.set_postfix(loss=f"{loss_curve[-1]:.4g}", refresh=False)
+            progress.update(1)
         if no_improvement_count > n_iter_no_change:
             break
     else:
