@@ -56,7 +56,7 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         The class labels: those the teacher scores (a superset of the labels in ``y``), sorted.
     n_features_in_ : int
         Number of features seen in fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names of a DataFrame seen in fit.
     teacher_ : TorchTeacher or SklearnTeacher
         The fitted teacher adapter; its ``predict_proba`` gives the teacher's probabilities.

@@ -97,7 +97,7 @@ class MLPStudent(_BaseTorchStudent):
         Class labels.
     n_features_in_ : int
         Number of features seen in fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names of a DataFrame seen in fit.
     n_iter_ : int
         Epochs run.

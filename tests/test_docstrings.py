@@ -1,0 +1,22 @@
+"""Every example in a public docstring runs and prints what it says (on the installed package)."""
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = [
+    "skdistill._classifier",
+    "skdistill.losses",
+    "skdistill.teachers",
+    "skdistill.students._mlp",
+    "skdistill.students._torch",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name):
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE, verbose=False)
+    assert result.attempted > 0, f"{name} has no docstring examples"
+    assert result.failed == 0
