@@ -10,14 +10,13 @@ from numbers import Integral
 
 import numpy as np
 import torch
-from scipy.special import log_softmax, softmax
 from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_array
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _num_samples, check_is_fitted, has_fit_parameter
 
-from ._base import clone_sharing, refuse_nested, without_nested
+from ._base import LogitsPredictionMixin, clone_sharing, refuse_nested, without_nested
 from ._torch_utils import DEVICE_CONSTRAINT, batched_forward, module_device_and_dtype, resolve_device
 
 __all__ = ["SklearnTeacher", "TorchTeacher"]
@@ -84,7 +83,7 @@ def _log_of_probabilities(proba, who):
         return np.maximum(np.log(proba), _LOG_ZERO_PROBA)
 
 
-class _TeacherAdapter(BaseEstimator):
+class _TeacherAdapter(LogitsPredictionMixin, BaseEstimator):
     """What every adapter offers once fitted: ``classes_``, ``logits``, ``predict_proba``, ``predict``."""
 
     # Appended to errors about labels the teacher does not score.
@@ -114,45 +113,8 @@ class _TeacherAdapter(BaseEstimator):
         """
         return self.fit(X, y, sample_weight=sample_weight).logits(X)
 
-    def predict_proba(self, X):
-        """The teacher's class probabilities, columns in the order of ``classes_``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-        """
-        return softmax(self.logits(X), axis=1)
-
-    def predict_log_proba(self, X):
-        """The log of :meth:`predict_proba`.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-        """
-        return log_softmax(self.logits(X), axis=1)
-
-    def predict(self, X):
-        """The teacher's most probable class for each row.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-        """
-        logits = self.logits(X)
-        return self.classes_[np.argmax(logits, axis=1)]
+    def _logits(self, X):
+        return self.logits(X)
 
 
 class TorchTeacher(_TeacherAdapter):

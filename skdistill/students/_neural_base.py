@@ -5,7 +5,6 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from scipy.special import log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
@@ -13,7 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from .._base import DistillationTargets, check_at_least_two_classes
+from .._base import DistillationTargets, LogitsPredictionMixin, check_at_least_two_classes
 from .._torch_utils import (
     DEVICE_CONSTRAINT,
     as_tensor,
@@ -65,7 +64,7 @@ def _make_optimizer(optimizer, parameters, *, lr, weight_decay):
     return optimizer(parameters, lr=lr, weight_decay=weight_decay)
 
 
-class _BaseTorchStudent(ClassifierMixin, BaseEstimator):
+class _BaseTorchStudent(LogitsPredictionMixin, ClassifierMixin, BaseEstimator):
     """Training knobs and the fit / predict machinery shared by neural students."""
 
     _parameter_constraints = {
@@ -239,43 +238,3 @@ class _BaseTorchStudent(ClassifierMixin, BaseEstimator):
         X = validate_data(self, X, dtype=(np.float32, np.float64), reset=False)
         device, dtype = module_device_and_dtype(self.module_)
         return batched_forward(self.module_, X, batch_size=_PREDICT_BATCH_SIZE, device=device, dtype=dtype)
-
-    def predict_proba(self, X):
-        """Class probabilities, columns in the order of ``classes_``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-        """
-        return softmax(self._logits(X), axis=1)
-
-    def predict_log_proba(self, X):
-        """Log of the class probabilities, computed stably from the logits.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-        """
-        return log_softmax(self._logits(X), axis=1)
-
-    def predict(self, X):
-        """The most probable class of each row.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-        """
-        logits = self._logits(X)
-        return self.classes_[np.argmax(logits, axis=1)]
