@@ -7,6 +7,8 @@ import numpy as np
 from scipy.special import log_softmax, softmax
 from sklearn.base import BaseEstimator
 
+from ._soft_targets import UNLABELLED, soft_targets
+
 
 class _SharedByClone:
     """Stands in for a value that :func:`sklearn.base.clone` must pass on as it is, not copy."""
@@ -82,7 +84,8 @@ class DistillationTargets:
     teacher_logits : ndarray of shape (n_samples, n_classes)
         The teacher's scores, columns aligned to ``classes``.
     y : ndarray of shape (n_samples,) of int, or None
-        Index of each row's label in ``classes``; ``None`` when the rows are unlabelled.
+        Index of each row's label in ``classes``, ``UNLABELLED`` (-1) for a row only the teacher
+        labels (a transfer-set row); ``None`` when no row has a label.
     classes : ndarray of shape (n_classes,)
         The class labels, sorted.
     T : float
@@ -96,6 +99,14 @@ class DistillationTargets:
     classes: np.ndarray
     T: float
     alpha: float
+
+    def soft_targets(self):
+        """``alpha * onehot(y) + (1 - alpha) * softmax(teacher_logits / T)``; unlabelled rows: the teacher's part."""
+        return soft_targets(self.teacher_logits, self.y, self.T, self.alpha)
+
+    @property
+    def has_unlabelled_rows(self):
+        return self.y is None or bool((self.y == UNLABELLED).any())
 
 
 class LogitsPredictionMixin:

@@ -54,37 +54,43 @@ class _PerSampleDistillationLoss(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, student_logits, teacher_log_probs, y, T, alpha):
+    def forward(ctx, student_logits, teacher_log_probs, y, labelled, T, alpha):
+        # With some rows unlabelled, each row has its own alpha: alpha if labelled, 0 if not.
+        row_alpha = alpha if labelled is None else alpha * labelled
+        if labelled is not None:
+            y = y.clamp(min=0)  # unlabelled rows (-1) get weight 0 on the label term
         loss = torch.zeros(student_logits.shape[0], dtype=student_logits.dtype, device=student_logits.device)
         student_log_probs_T = teacher_probs = student_log_probs = None
-        if alpha < 1:
+        if alpha < 1 or labelled is not None:
             student_log_probs_T = _log_softmax_rows(student_logits / T)
             teacher_probs = teacher_log_probs.exp()
             kl = (teacher_probs * (teacher_log_probs - student_log_probs_T)).sum(dim=1)
-            loss += ((1.0 - alpha) * T * T) * kl
+            loss += ((1.0 - row_alpha) * T * T) * kl
         if alpha > 0:
             student_log_probs = _log_softmax_rows(student_logits)
-            loss -= alpha * student_log_probs.gather(1, y[:, None]).squeeze(1)
-        ctx.save_for_backward(student_log_probs_T, teacher_probs, student_log_probs, y)
+            loss -= row_alpha * student_log_probs.gather(1, y[:, None]).squeeze(1)
+        ctx.save_for_backward(student_log_probs_T, teacher_probs, student_log_probs, y, labelled)
         ctx.T, ctx.alpha = T, alpha
         return loss
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_loss):
-        student_log_probs_T, teacher_probs, student_log_probs, y = ctx.saved_tensors
+        student_log_probs_T, teacher_probs, student_log_probs, y, labelled = ctx.saved_tensors
         T, alpha = ctx.T, ctx.alpha
+        row_alpha = alpha if labelled is None else (alpha * labelled)[:, None]
         grad = None
-        if alpha < 1:
-            grad = ((1.0 - alpha) * T) * (student_log_probs_T.exp() - teacher_probs)
-        if alpha > 0:
+        if student_log_probs_T is not None:
+            grad = ((1.0 - row_alpha) * T) * (student_log_probs_T.exp() - teacher_probs)
+        if student_log_probs is not None:
             hard = student_log_probs.exp()
             hard[torch.arange(hard.shape[0], device=hard.device), y] -= 1.0
-            grad = alpha * hard if grad is None else grad.add_(hard, alpha=alpha)
-        return grad * grad_loss[:, None], None, None, None, None
+            hard = row_alpha * hard
+            grad = hard if grad is None else grad.add_(hard)
+        return grad * grad_loss[:, None], None, None, None, None, None
 
 
-def per_sample_distillation_loss(student_logits, teacher_log_probs, y, *, T, alpha):
+def per_sample_distillation_loss(student_logits, teacher_log_probs, y, *, T, alpha, labelled=None):
     """The loss of each row, with the teacher's tempered log-probabilities precomputed.
 
     Training loops call this once per batch; computing ``teacher_log_probs`` once per fit rather than
@@ -94,18 +100,22 @@ def per_sample_distillation_loss(student_logits, teacher_log_probs, y, *, T, alp
     ----------
     student_logits : torch.Tensor of shape (n_samples, n_classes)
     teacher_log_probs : torch.Tensor of shape (n_samples, n_classes) or None
-        ``tempered_log_softmax(teacher_logits, T)``. ``None`` is allowed only with ``alpha=1``.
+        ``tempered_log_softmax(teacher_logits, T)``. ``None`` is allowed only with ``alpha=1`` and every
+        row labelled.
     y : torch.Tensor of shape (n_samples,), int64, or None
-        Class indices. ``None`` is allowed only with ``alpha=0``.
+        Class indices (-1 for an unlabelled row). ``None`` is allowed only with ``alpha=0``.
     T : float
     alpha : float
+    labelled : torch.Tensor of shape (n_samples,), float, default=None
+        1 for a labelled row, 0 for an unlabelled one, whose loss is the teacher's term alone
+        (``T**2 * KL``). ``None`` when every row is labelled.
 
     Returns
     -------
     torch.Tensor of shape (n_samples,)
         Differentiable with respect to ``student_logits`` (once: no second derivatives).
     """
-    return _PerSampleDistillationLoss.apply(student_logits, teacher_log_probs, y, float(T), float(alpha))
+    return _PerSampleDistillationLoss.apply(student_logits, teacher_log_probs, y, labelled, float(T), float(alpha))
 
 
 def distillation_loss(
@@ -122,7 +132,8 @@ def distillation_loss(
     teacher_logits : torch.Tensor of shape (n_samples, n_classes)
         The teacher's raw scores ``t``, columns in the same class order as the student's.
     y : torch.Tensor of shape (n_samples,), int64, default=None
-        Class indices in ``[0, n_classes)``. Required when ``alpha > 0``.
+        Class indices in ``[0, n_classes)``, or -1 for a row without a label (its loss is the
+        teacher's term alone, ``T**2 * KL``). Required when ``alpha > 0``.
     T : float, default=1.0
         Temperature applied to both teacher and student logits in the KL term.
     alpha : float, default=0.0
@@ -160,8 +171,11 @@ def distillation_loss(
         )
     if sample_weight is not None and not float(sample_weight.sum()) > 0:
         raise ValueError("sample_weight must have a positive sum; it is 0 (or negative) for this batch.")
-    teacher_log_probs = tempered_log_softmax(teacher_logits.detach(), T) if alpha < 1 else None
-    loss = per_sample_distillation_loss(student_logits, teacher_log_probs, y, T=T, alpha=alpha)
+    labelled = None
+    if y is not None and bool((y < 0).any()):
+        labelled = (y >= 0).to(student_logits.dtype)
+    teacher_log_probs = tempered_log_softmax(teacher_logits.detach(), T)
+    loss = per_sample_distillation_loss(student_logits, teacher_log_probs, y, T=T, alpha=alpha, labelled=labelled)
     if sample_weight is not None:
         loss = loss * sample_weight
     if reduction == "none":

@@ -110,3 +110,24 @@ def test_hand_written_backward_passes_gradcheck(logits, alpha, T):
         )
 
     assert torch.autograd.gradcheck(loss, (student,), eps=1e-6, atol=1e-7)
+
+
+def test_unlabelled_rows_take_the_teacher_term_only(logits):
+    s, t, y = logits
+    y_partial = y.copy()
+    y_partial[[1, 4]] = -1
+    T, alpha = 2.0, 0.3
+    per_row = distillation_loss(
+        torch.tensor(s), torch.tensor(t), torch.tensor(y_partial), T=T, alpha=alpha, reduction="none"
+    ).numpy()
+    labelled = y_partial >= 0
+    expected_labelled = [numpy_loss(s[[i]], t[[i]], y[[i]], T, alpha) for i in np.flatnonzero(labelled)]
+    expected_unlabelled = [numpy_loss(s[[i]], t[[i]], y[[i]], T, 0.0) for i in np.flatnonzero(~labelled)]
+    np.testing.assert_allclose(per_row[labelled], expected_labelled, rtol=1e-10)
+    np.testing.assert_allclose(per_row[~labelled], expected_unlabelled, rtol=1e-10)
+    student = torch.tensor(s, requires_grad=True)
+
+    def loss(student_logits):
+        return distillation_loss(student_logits, torch.tensor(t), torch.tensor(y_partial), T=T, alpha=alpha)
+
+    assert torch.autograd.gradcheck(loss, (student,), eps=1e-6, atol=1e-7)

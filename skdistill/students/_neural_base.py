@@ -13,6 +13,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from .._base import DistillationTargets, LogitsPredictionMixin, check_at_least_two_classes
+from .._soft_targets import UNLABELLED
 from .._torch_utils import (
     DEVICE_CONSTRAINT,
     as_tensor,
@@ -151,9 +152,11 @@ class _BaseTorchStudent(LogitsPredictionMixin, ClassifierMixin, BaseEstimator):
             teacher_log_probs=None,
             weight=None,
         )
-        if targets.alpha < 1:
+        if targets.alpha < 1 or targets.has_unlabelled_rows:
             teacher_logits = torch.as_tensor(targets.teacher_logits, dtype=torch.float64)
             rows.teacher_log_probs = tempered_log_softmax(teacher_logits, targets.T).to(device, dtype)
+        if targets.y is not None and targets.has_unlabelled_rows:
+            rows.labelled = torch.as_tensor(targets.y != UNLABELLED, dtype=dtype, device=device)
         if sample_weight is not None:
             weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
             rows.weight = torch.as_tensor(weight / weight.mean(), dtype=dtype, device=device)

@@ -16,19 +16,21 @@ class TrainingRows:
     """The tensors of one set of rows (training or validation), all on the training device.
 
     ``teacher_log_probs`` is ``log(softmax(teacher_logits / T))``, computed once per fit;
-    ``weight`` is the sample weight rescaled to mean 1 over the training rows, or ``None``.
+    ``weight`` is the sample weight rescaled to mean 1 over the training rows, or ``None``;
+    ``labelled`` is 1 for labelled and 0 for unlabelled rows, or ``None`` when every row is labelled.
     """
 
     X: torch.Tensor
     y: torch.Tensor | None
     teacher_log_probs: torch.Tensor | None
     weight: torch.Tensor | None
+    labelled: torch.Tensor | None = None
 
     def __len__(self):
         return self.X.shape[0]
 
     def subset(self, index):
-        tensors = (self.X, self.y, self.teacher_log_probs, self.weight)
+        tensors = (self.X, self.y, self.teacher_log_probs, self.weight, self.labelled)
         return TrainingRows(*(None if tensor is None else tensor[index] for tensor in tensors))
 
 
@@ -44,7 +46,9 @@ class TrainingHistory:
 
 
 def _mean_loss(module, rows, *, T, alpha):
-    loss = per_sample_distillation_loss(module(rows.X), rows.teacher_log_probs, rows.y, T=T, alpha=alpha)
+    loss = per_sample_distillation_loss(
+        module(rows.X), rows.teacher_log_probs, rows.y, T=T, alpha=alpha, labelled=rows.labelled
+    )
     if rows.weight is not None:
         loss = loss * rows.weight
     return loss.mean()
