@@ -1,16 +1,22 @@
 """DistilledClassifier: orchestrates teacher, targets and student; holds no training loop."""
 
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 import torch
+from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context
-from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils import _safe_indexing, check_array, check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, _num_samples, check_is_fitted, validate_data
 
 from ._base import DistillationTargets, check_at_least_two_classes, clone_sharing, refuse_nested, without_nested
+from ._soft_targets import UNLABELLED
+from .augment import AUGMENTERS, as_augmenter
+from .metrics import fidelity_score, kl_divergence, total_variation
 from .students import as_student
+from .students._routing import ROUTES
 from .teachers import SklearnTeacher, TorchTeacher, as_teacher, is_trained
 
 
@@ -23,8 +29,10 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     where ``t`` are the teacher's logits, ``s`` the student's logits, ``CE`` the cross-entropy to the
     true labels and ``KL`` the Kullback-Leibler divergence between the teacher's and the student's
-    class distributions, both softened by the temperature ``T``. Predictions come from the student
-    alone: the teacher is not needed, nor run, at prediction time.
+    class distributions, both softened by the temperature ``T``. A classical student (logistic
+    regression, a tree, any scikit-learn estimator) reaches the same objective through the soft
+    targets ``q = alpha * onehot(y) + (1 - alpha) * softmax(t / T)``, which it learns exactly (see
+    ``route``). Predictions come from the student alone: the teacher is not run at prediction time.
 
     Parameters
     ----------
@@ -35,20 +43,44 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         to the labels by value (``classes_``), not by position. An unfitted one is cloned and the clone
         fitted on ``X, y`` first. The teacher is never modified, and :func:`~sklearn.base.clone` (as in
         grid search) shares a trained teacher rather than copying it.
-    student : MLPStudent, TorchStudent, torch.nn.Module, estimator with ``fit_distill``, or None, default=None
+    student : estimator, torch.nn.Module or None, default=None
         The model to train, used as a template: fit trains a copy, stored as ``student_``. ``None``
-        means ``MLPStudent()``. A bare module is wrapped in :class:`~skdistill.TorchStudent`. Training
-        knobs are tunable as ``student__max_iter``, ``student__learning_rate_init``, ...
+        means ``MLPStudent()``; a bare module is wrapped in :class:`~skdistill.TorchStudent`. Any
+        scikit-learn classifier or regressor works too: ``LogisticRegression``,
+        ``DecisionTreeClassifier``, gradient boosting, ... Its parameters are tunable as
+        ``student__C``, ``student__max_depth``, ``student__max_iter``, ...
     T : float, default=4.0
         Temperature, > 0. Dividing logits by ``T`` before the softmax softens both distributions, so
         that the student also learns how the teacher ranks the wrong classes ("dark knowledge").
         ``T=1`` matches the teacher's probabilities as they are; typical values are 2 to 10. The soft
-        term is multiplied by ``T**2`` so its gradients keep their scale when ``T`` changes.
+        term is multiplied by ``T**2`` so its gradients keep their scale when ``T`` changes. A
+        classical student learns the tempered targets and predicts at ``T=1``: a larger ``T`` makes
+        it learn a smoother, less confident version of the teacher.
     alpha : float, default=0.1
         Weight of the cross-entropy to the true labels, in [0, 1]; the teacher's term weighs
         ``1 - alpha``. ``alpha=1`` is ordinary supervised training (the teacher is ignored),
         ``alpha=0`` pure distillation, where ``y`` may be ``None``: the labels then come from the
         teacher, which allows distilling on unlabelled data.
+    route : {"auto", "native", "logistic", "tree", "sample_weight", "regression_proba", \
+            "regression_logits"}, default="auto"
+        How the student learns. ``"native"``: neural students train on the logits. ``"logistic"``:
+        ``LogisticRegression`` (L2 or no penalty) fitted to the soft cross-entropy exactly, at the
+        cost of one ordinary fit. ``"tree"``: ``DecisionTreeClassifier`` (Gini) grown on soft labels,
+        leaves holding soft distributions, at the cost of one ordinary fit. ``"sample_weight"``: any
+        classifier whose ``fit`` takes ``sample_weight``, trained on one row per (row, class) weighted
+        by the soft label (rows under 1e-6 dropped). ``"regression_proba"`` / ``"regression_logits"``:
+        a regressor fitted to the soft targets or to their log (tempered logits); ``predict_proba``
+        is made valid. ``"auto"`` picks the first that applies, in this order.
+    augment : {"noise", "munge", "mixup"}, augmenter, callable or None, default=None
+        Transfer-set augmentation: synthetic rows, made in ``fit`` from the training rows only, that
+        the teacher labels and the student learns (as unlabelled rows). A name uses the default
+        :class:`~skdistill.augment.GaussianNoise`, :class:`~skdistill.augment.Munge` or
+        :class:`~skdistill.augment.Mixup`; an object with ``sample(X, n_samples, random_state)`` or a
+        function of the same signature supplies your own.
+    augment_size : int or float, default=1.0
+        Number of synthetic rows: an int, or a float times the number of training rows.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the augmentation.
 
     Attributes
     ----------
@@ -61,10 +93,14 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     teacher_ : TorchTeacher or SklearnTeacher
         The fitted teacher adapter; its ``predict_proba`` gives the teacher's probabilities.
     student_ : estimator
-        The trained student; ``predict_proba`` of this estimator is the student's.
+        The trained student, a plain estimator of its kind (a ``DecisionTreeClassifier`` student gives
+        a ``DecisionTreeClassifier`` that ``export_text`` and ``plot_tree`` read).
+    route_ : str
+        The route the student was trained by.
 
     See Also
     --------
+    skdistill.metrics.fidelity_score : Agreement between teacher and student.
     MLPStudent : A multi-layer perceptron student.
     TorchStudent : Any torch module as a student.
     TorchTeacher : Options for a torch teacher (probabilities, classes, device, batch size).
@@ -98,16 +134,35 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     _parameter_constraints = {
         "teacher": [torch.nn.Module, HasMethods(["predict_proba"])],
-        "student": [torch.nn.Module, HasMethods(["fit_distill", "predict_proba"]), None],
+        "student": [torch.nn.Module, HasMethods(["fit"]), None],
         "T": [Interval(Real, 0, None, closed="neither")],
         "alpha": [Interval(Real, 0, 1, closed="both")],
+        "route": [StrOptions(set(ROUTES))],
+        "augment": [StrOptions(set(AUGMENTERS)), HasMethods(["sample"]), callable, None],
+        "augment_size": [Interval(Integral, 1, None, closed="left"), Interval(RealNotInt, 0, None, closed="neither")],
+        "random_state": ["random_state"],
     }
 
-    def __init__(self, teacher, student=None, T=4.0, alpha=0.1):
+    def __init__(
+        self,
+        teacher,
+        student=None,
+        T=4.0,
+        alpha=0.1,
+        *,
+        route="auto",
+        augment=None,
+        augment_size=1.0,
+        random_state=None,
+    ):
         self.teacher = teacher
         self.student = student
         self.T = T
         self.alpha = alpha
+        self.route = route
+        self.augment = augment
+        self.augment_size = augment_size
+        self.random_state = random_state
 
     def _teacher_is_shared(self):
         """A trained teacher given as it is (not through an adapter) is shared by clone, never refitted."""
@@ -147,7 +202,7 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         return super().set_params(**params)
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y=None, sample_weight=None):
+    def fit(self, X, y=None, sample_weight=None, X_unlabeled=None):
         """Run the teacher on ``X`` once, then train a copy of the student to imitate it.
 
         Parameters
@@ -158,7 +213,11 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             True labels. May be ``None`` only with ``alpha=0`` and a teacher that is already trained.
         sample_weight : array-like of shape (n_samples,), default=None
             Weight of each row in the student's loss (and in an unfitted teacher's fit). Rows of weight
-            0 are left out.
+            0 are left out of the student's training.
+        X_unlabeled : array-like of shape (n_unlabeled, n_features), default=None
+            Extra rows without labels (a transfer set): the teacher labels them and the student learns
+            them with the teacher's term alone (weight 1 each). An unfitted teacher is fitted on the
+            labelled rows only.
 
         Returns
         -------
@@ -175,35 +234,101 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         else:
             X_checked, y = validate_data(self, X, y, dtype=(np.float32, np.float64))
             check_classification_targets(y)
-        kept = slice(None)
+        # A DataFrame stays one for teacher and student (column names reach a fitted pipeline teacher,
+        # and student_.feature_names_in_); anything else is used as validated.
+        X = X if hasattr(X, "iloc") else X_checked
+        kept = np.ones(len(X_checked), dtype=bool)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X_checked, ensure_non_negative=True)
             kept = sample_weight > 0
         if y is not None:
             check_at_least_two_classes(np.unique(y[kept]))
+        X_unlabeled = self._check_unlabeled(X_unlabeled, X)
 
         # Everything that can be checked before any work is checked here.
-        student = as_student(self.student)
+        student = as_student(self.student, self.route)
         teacher = as_teacher(self.teacher)
         teacher.check_fit_arguments(y, sample_weight)
+        augmenter = as_augmenter(self.augment)
 
-        # The teacher gets the data as the user gave it (a DataFrame keeps its column names), all rows
-        # with their weights; rows of weight 0 are then left out of the student's training.
+        # The teacher: fitted if needed and run once on the labelled rows (all of them, with their
+        # weights), then on the transfer set. Rows of weight 0 are then left out of the student's data.
         teacher_logits = teacher.fit_logits(X, y, sample_weight=sample_weight)
         self.teacher_ = teacher
-        self.classes_, teacher_columns = _align_classes(teacher.classes_, y, hint=teacher._relabel_hint)
-        teacher_logits = teacher_logits[kept][:, teacher_columns]
-        y = None if y is None else y[kept]
+        self.classes_, self._teacher_columns = _align_classes(teacher.classes_, y, hint=teacher._relabel_hint)
+        transfer = _stack_rows(X_unlabeled, self._augmented_rows(augmenter, X_checked[kept]), like=X)
+        X_student = _safe_indexing(X, np.flatnonzero(kept))
+        logits = [teacher_logits[kept]]
+        if transfer is not None:
+            X_student = _stack_rows(X_student, transfer, like=X)
+            logits.append(teacher.logits(transfer))
+        n_transfer = 0 if transfer is None else _num_samples(transfer)
+
+        y_index = None
+        if y is not None:
+            y_index = np.concatenate([np.searchsorted(self.classes_, y[kept]), np.full(n_transfer, UNLABELLED)])
+        if sample_weight is not None:
+            sample_weight = np.concatenate([sample_weight[kept], np.ones(n_transfer)])
         targets = DistillationTargets(
-            teacher_logits=teacher_logits,
-            y=None if y is None else np.searchsorted(self.classes_, y),
+            teacher_logits=np.concatenate(logits)[:, self._teacher_columns],
+            y=y_index,
             classes=self.classes_,
             T=self.T,
             alpha=self.alpha,
         )
-        sample_weight = None if sample_weight is None else sample_weight[kept]
-        self.student_ = student.fit_distill(X_checked[kept], targets, sample_weight=sample_weight)
+        self.student_ = student.fit_distill(X_student, targets, sample_weight=sample_weight)
+        self.route_ = getattr(student, "route", "native")
         return self
+
+    def _check_unlabeled(self, X_unlabeled, X):
+        """``X_unlabeled`` validated against the training data's width (and columns, for DataFrames)."""
+        if X_unlabeled is None:
+            return None
+        checked = check_array(X_unlabeled, dtype=(np.float32, np.float64))
+        if checked.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X_unlabeled has {checked.shape[1]} features, but X has {self.n_features_in_}; the teacher "
+                "labels them as rows of X, so they must have the same features."
+            )
+        if hasattr(X, "columns") and hasattr(X_unlabeled, "columns") and list(X.columns) != list(X_unlabeled.columns):
+            raise ValueError("X_unlabeled must have the same columns as X, in the same order.")
+        return X_unlabeled if hasattr(X, "iloc") and hasattr(X_unlabeled, "iloc") else checked
+
+    def _augmented_rows(self, augmenter, X_train):
+        """Synthetic rows for the teacher to label, made from the training rows of this fit only."""
+        if augmenter is None:
+            return None
+        n_rows = self.augment_size if isinstance(self.augment_size, Integral) else round(self.augment_size * len(X_train))
+        rows = np.asarray(augmenter.sample(X_train, max(n_rows, 1), check_random_state(self.random_state)))
+        if rows.ndim != 2 or rows.shape[1] != X_train.shape[1] or not np.isfinite(rows).all():
+            raise ValueError(
+                f"augment must return finite rows of shape (n_samples, {X_train.shape[1]}); got shape {rows.shape}."
+            )
+        return rows.astype(X_train.dtype, copy=False)
+
+    def fidelity(self, X, metric="agreement"):
+        """How closely the student imitates the teacher on ``X`` (use held-out rows).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        metric : {"agreement", "kl", "total_variation"}, default="agreement"
+            ``"agreement"``: share of rows where both predict the same class (higher is better).
+            ``"kl"``: mean ``KL(teacher || student)``; ``"total_variation"``: mean total variation
+            distance between their probabilities (lower is better for both).
+
+        Returns
+        -------
+        float
+        """
+        check_is_fitted(self)
+        if metric not in _FIDELITY_METRICS:
+            raise ValueError(f"metric must be one of {sorted(_FIDELITY_METRICS)}; got {metric!r}.")
+        student_proba = self.predict_proba(X)
+        teacher_proba = softmax(self.teacher_.logits(X)[:, self._teacher_columns], axis=1)
+        if metric == "agreement":
+            return fidelity_score(teacher_proba.argmax(axis=1), student_proba.argmax(axis=1))
+        return _FIDELITY_METRICS[metric](teacher_proba, student_proba)
 
     def predict_proba(self, X):
         """The student's class probabilities.
@@ -218,8 +343,15 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             Columns in the order of ``classes_``.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=(np.float32, np.float64), reset=False)
-        return self.student_.predict_proba(X)
+        X_checked = validate_data(self, X, dtype=(np.float32, np.float64), reset=False)
+        proba = self.student_.predict_proba(X if hasattr(X, "iloc") else X_checked)
+        student_classes = np.asarray(self.student_.classes_)
+        if len(student_classes) == len(self.classes_) and (student_classes == self.classes_).all():
+            return proba
+        # A student that saw only some classes (none of its soft weight on the others): give those 0.
+        aligned = np.zeros((proba.shape[0], len(self.classes_)))
+        aligned[:, np.searchsorted(self.classes_, student_classes)] = proba
+        return aligned
 
     def predict_log_proba(self, X):
         """The log of the student's class probabilities.
@@ -232,9 +364,9 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        check_is_fitted(self)
-        X = validate_data(self, X, dtype=(np.float32, np.float64), reset=False)
-        return self.student_.predict_log_proba(X)
+        proba = self.predict_proba(X)
+        with np.errstate(divide="ignore"):
+            return np.log(proba)
 
     def predict(self, X):
         """The student's most probable class for each row.
@@ -275,3 +407,19 @@ def _align_classes(teacher_classes, y, *, hint=""):
     classes = np.sort(teacher_classes)
     column_of = {label: column for column, label in enumerate(teacher_labels)}
     return classes, np.array([column_of[label] for label in classes.tolist()])
+
+
+_FIDELITY_METRICS = {"agreement": fidelity_score, "kl": kl_divergence, "total_variation": total_variation}
+
+
+def _stack_rows(first, second, *, like):
+    """Rows of ``first`` then ``second`` (either may be None); a DataFrame if ``like`` is one."""
+    parts = [part for part in (first, second) if part is not None]
+    if not parts:
+        return None
+    if hasattr(like, "iloc"):
+        import pandas as pd  # only reached with pandas input
+
+        frames = [part if hasattr(part, "iloc") else pd.DataFrame(part, columns=like.columns) for part in parts]
+        return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    return np.concatenate([np.asarray(part, dtype=like.dtype) for part in parts])

@@ -1,0 +1,164 @@
+"""Fidelity: how closely a student imitates its teacher. Functions, and scorers for model selection.
+
+Measure fidelity on held-out data: on the training rows a student can agree with its teacher by
+memorising.
+"""
+
+import numpy as np
+from sklearn.pipeline import Pipeline
+
+__all__ = [
+    "fidelity_score",
+    "fidelity_scorer",
+    "kl_divergence",
+    "neg_kl_divergence_scorer",
+    "neg_total_variation_scorer",
+    "total_variation",
+]
+
+
+def fidelity_score(teacher_labels, student_labels, *, sample_weight=None):
+    """Top-1 agreement: the share of rows where student and teacher predict the same class.
+
+    Parameters
+    ----------
+    teacher_labels : array-like of shape (n_samples,)
+    student_labels : array-like of shape (n_samples,)
+    sample_weight : array-like of shape (n_samples,), default=None
+
+    Returns
+    -------
+    float
+        In [0, 1]; 1 means the student always agrees with the teacher.
+
+    Examples
+    --------
+    >>> from skdistill.metrics import fidelity_score
+    >>> fidelity_score(["a", "b", "b", "c"], ["a", "b", "c", "c"])
+    0.75
+    """
+    agree = np.asarray(teacher_labels) == np.asarray(student_labels)
+    return float(np.average(agree, weights=sample_weight))
+
+
+def kl_divergence(teacher_proba, student_proba, *, sample_weight=None):
+    """Mean ``KL(teacher || student)`` over rows, in nats.
+
+    Parameters
+    ----------
+    teacher_proba : array-like of shape (n_samples, n_classes)
+    student_proba : array-like of shape (n_samples, n_classes)
+        Same column order as ``teacher_proba``.
+    sample_weight : array-like of shape (n_samples,), default=None
+
+    Returns
+    -------
+    float
+        0 when the distributions are equal; ``inf`` if the student gives probability 0 to a class
+        the teacher does not.
+
+    Examples
+    --------
+    >>> from skdistill.metrics import kl_divergence
+    >>> kl_divergence([[0.5, 0.5]], [[0.5, 0.5]])
+    0.0
+    """
+    p, q = _check_pair(teacher_proba, student_proba)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(p > 0, p * (np.log(p) - np.log(q)), 0.0)
+    return float(np.average(terms.sum(axis=1), weights=sample_weight))
+
+
+def total_variation(teacher_proba, student_proba, *, sample_weight=None):
+    """Mean total variation distance ``0.5 * sum_c |p_c - q_c|`` over rows.
+
+    Parameters
+    ----------
+    teacher_proba : array-like of shape (n_samples, n_classes)
+    student_proba : array-like of shape (n_samples, n_classes)
+    sample_weight : array-like of shape (n_samples,), default=None
+
+    Returns
+    -------
+    float
+        In [0, 1]: the largest difference in probability the two give to any set of classes.
+
+    Examples
+    --------
+    >>> from skdistill.metrics import total_variation
+    >>> total_variation([[1.0, 0.0]], [[0.25, 0.75]])
+    0.75
+    """
+    p, q = _check_pair(teacher_proba, student_proba)
+    return float(np.average(0.5 * np.abs(p - q).sum(axis=1), weights=sample_weight))
+
+
+def _check_pair(teacher_proba, student_proba):
+    p, q = np.asarray(teacher_proba, dtype=np.float64), np.asarray(student_proba, dtype=np.float64)
+    if p.shape != q.shape or p.ndim != 2:
+        raise ValueError(
+            f"teacher_proba and student_proba must both have shape (n_samples, n_classes); got {p.shape} "
+            f"and {q.shape}."
+        )
+    return p, q
+
+
+def _distiller_and_input(estimator, X):
+    """The DistilledClassifier inside ``estimator`` (itself, or a Pipeline's last step) and its input."""
+    if isinstance(estimator, Pipeline):
+        return estimator[-1], estimator[:-1].transform(X)
+    return estimator, X
+
+
+def fidelity_scorer(estimator, X, y=None):
+    """Scorer: top-1 agreement of a fitted ``DistilledClassifier`` (or a pipeline ending in one) on X.
+
+    Use as ``GridSearchCV(..., scoring=fidelity_scorer)`` or in a ``cross_validate`` scoring dict.
+
+    Parameters
+    ----------
+    estimator : DistilledClassifier or Pipeline
+    X : array-like of shape (n_samples, n_features)
+    y : ignored
+        Fidelity compares student with teacher; the labels are not needed.
+
+    Returns
+    -------
+    float
+    """
+    distiller, X = _distiller_and_input(estimator, X)
+    return distiller.fidelity(X, metric="agreement")
+
+
+def neg_kl_divergence_scorer(estimator, X, y=None):
+    """Scorer: minus the mean ``KL(teacher || student)`` on X (greater is better).
+
+    Parameters
+    ----------
+    estimator : DistilledClassifier or Pipeline
+    X : array-like of shape (n_samples, n_features)
+    y : ignored
+
+    Returns
+    -------
+    float
+    """
+    distiller, X = _distiller_and_input(estimator, X)
+    return -distiller.fidelity(X, metric="kl")
+
+
+def neg_total_variation_scorer(estimator, X, y=None):
+    """Scorer: minus the mean total variation between teacher and student on X (greater is better).
+
+    Parameters
+    ----------
+    estimator : DistilledClassifier or Pipeline
+    X : array-like of shape (n_samples, n_features)
+    y : ignored
+
+    Returns
+    -------
+    float
+    """
+    distiller, X = _distiller_and_input(estimator, X)
+    return -distiller.fidelity(X, metric="total_variation")

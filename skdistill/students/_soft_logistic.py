@@ -1,0 +1,109 @@
+"""Logistic regression on soft labels: scikit-learn's objective with soft targets, solved exactly.
+
+scikit-learn's ``LogisticRegression`` minimises, for weights ``w`` summing to ``S``,
+``(1/S) * sum_i w_i * CE(y_i, softmax(z_i)) + ||coef||^2 / (2 * C * S)`` (intercept unpenalised).
+Here ``CE(y_i, .)`` becomes the cross-entropy to a soft target row ``q_i``; the same L-BFGS-B solver
+and stopping rule are used, and the result is installed in a clone of the user's own estimator, so
+``student_`` is a plain, fully working ``LogisticRegression``.
+"""
+
+import numpy as np
+from scipy import optimize
+from scipy.special import expit, log_expit, logsumexp, softmax
+from sklearn.base import clone
+from sklearn.utils.validation import validate_data
+
+
+def logistic_penalty(estimator):
+    """``"l2"``, ``"l1"``, ``"elasticnet"`` or ``None``, across scikit-learn versions.
+
+    scikit-learn 1.8 deprecates ``penalty`` in favour of ``l1_ratio`` (0 is L2) and ``C=np.inf``.
+    """
+    penalty = getattr(estimator, "penalty", "l2")
+    if estimator.C == np.inf or penalty in (None, "none"):
+        return None
+    if penalty == "deprecated":
+        l1_ratio = estimator.l1_ratio
+        return "l2" if l1_ratio in (None, 0) else ("l1" if l1_ratio == 1 else "elasticnet")
+    return penalty
+
+
+def soft_class_weights(estimator, soft_labels):
+    """Per-class multipliers from the estimator's ``class_weight`` (``"balanced"`` uses soft counts)."""
+    n_classes = soft_labels.shape[1]
+    class_weight = getattr(estimator, "class_weight", None)
+    if class_weight is None:
+        return np.ones(n_classes)
+    if class_weight == "balanced":
+        soft_counts = soft_labels.sum(axis=0)
+        return soft_labels.shape[0] / (n_classes * np.maximum(soft_counts, np.finfo(float).tiny))
+    raise ValueError(
+        "class_weight given as a dict is not supported on soft labels by the 'logistic' route; "
+        "use class_weight='balanced' or None, or route='sample_weight'."
+    )
+
+
+def _objective(packed, X, Q, weight, l2_strength, n_coef_rows, fit_intercept):
+    n_features = X.shape[1]
+    coef = packed[: n_coef_rows * n_features].reshape(n_coef_rows, n_features)
+    intercept = packed[n_coef_rows * n_features :] if fit_intercept else np.zeros(n_coef_rows)
+    Z = X @ coef.T + intercept
+    if n_coef_rows == 1:  # binary: one score z, p(class 1) = sigmoid(z)
+        z = Z[:, 0]
+        loss_rows = -(Q[:, 1] * log_expit(z) + Q[:, 0] * log_expit(-z))
+        grad_Z = (Q.sum(axis=1) * expit(z) - Q[:, 1])[:, None]
+    else:
+        log_norm = logsumexp(Z, axis=1)
+        loss_rows = Q.sum(axis=1) * log_norm - (Q * Z).sum(axis=1)
+        grad_Z = Q.sum(axis=1)[:, None] * softmax(Z, axis=1) - Q
+    grad_Z *= weight[:, None]
+    value = weight @ loss_rows + 0.5 * l2_strength * (coef * coef).sum()
+    grad_coef = grad_Z.T @ X + l2_strength * coef
+    grad = grad_coef.ravel()
+    if fit_intercept:
+        grad = np.concatenate([grad, grad_Z.sum(axis=0)])
+    return value, grad
+
+
+def fit_soft_logistic(estimator, X, soft_labels, classes, sample_weight=None):
+    """Fit a clone of ``estimator`` (L2 or no penalty) to soft labels, exactly.
+
+    Parameters
+    ----------
+    estimator : LogisticRegression
+        Its ``C``, ``fit_intercept``, ``class_weight``, ``max_iter`` and ``tol`` are used.
+    X : ndarray of shape (n_samples, n_features)
+    soft_labels : ndarray of shape (n_samples, n_classes)
+        Target distribution of each row, columns in the order of ``classes``.
+    classes : ndarray of shape (n_classes,)
+    sample_weight : ndarray of shape (n_samples,), default=None
+
+    Returns
+    -------
+    LogisticRegression
+        A fitted clone, with ``coef_``, ``intercept_``, ``classes_``, ``n_iter_``.
+    """
+    fitted = clone(estimator)
+    X = validate_data(fitted, X, dtype=np.float64)  # sets n_features_in_ (and feature_names_in_)
+    weight = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    total_weight = weight.sum()
+    Q = soft_labels * soft_class_weights(estimator, soft_labels)
+    # scikit-learn's scaling: data term (1/S) sum_i w_i loss_i, penalty ||coef||^2 / (2 C S).
+    l2_strength = 0.0 if logistic_penalty(estimator) is None else 1.0 / (estimator.C * total_weight)
+    weight = weight / total_weight
+    n_coef_rows = 1 if len(classes) == 2 else len(classes)
+    n_params = n_coef_rows * X.shape[1] + (n_coef_rows if estimator.fit_intercept else 0)
+    result = optimize.minimize(
+        _objective,
+        np.zeros(n_params),
+        method="L-BFGS-B",
+        jac=True,
+        args=(X, Q, weight, l2_strength, n_coef_rows, estimator.fit_intercept),
+        options={"maxiter": estimator.max_iter, "maxls": 50, "gtol": estimator.tol, "ftol": 64 * np.finfo(float).eps},
+    )
+    n_coef = n_coef_rows * X.shape[1]
+    fitted.coef_ = result.x[:n_coef].reshape(n_coef_rows, X.shape[1])
+    fitted.intercept_ = result.x[n_coef:] if estimator.fit_intercept else np.zeros(n_coef_rows)
+    fitted.classes_ = np.asarray(classes)
+    fitted.n_iter_ = np.array([result.nit], dtype=np.int32)
+    return fitted

@@ -1,0 +1,113 @@
+"""Regressors as students: fitted to the soft targets, or to their log (tempered logits)."""
+
+import numpy as np
+from scipy.special import softmax
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.multioutput import MultiOutputRegressor
+from sklearn.utils import _safe_indexing, get_tags
+from sklearn.utils.validation import check_is_fitted
+
+# Soft targets below exp(-30) are treated as exp(-30) in log space: a regressor should not chase
+# log-probabilities of -700 for classes the teacher rules out.
+_LOG_FLOOR = -30.0
+
+
+class RegressorStudent(ClassifierMixin, BaseEstimator):
+    """A fitted regressor turned into a classifier: what ``student_`` is on the regression routes.
+
+    ``DistilledClassifier`` builds it; it is not meant to be fitted directly.
+
+    Parameters
+    ----------
+    estimator : regressor
+        The regressor (a template; the fitted one is ``estimator_``).
+    target : {"proba", "logits"}
+        ``"proba"``: the regressor predicts the soft targets ``q``; ``predict_proba`` clips negative
+        predictions to 0 and renormalises each row (a row predicted all <= 0 becomes uniform).
+        ``"logits"``: it predicts ``log(q)``, centred per row (for ``alpha=0``, the teacher's logits
+        divided by ``T``, up to a per-row constant); ``predict_proba`` is their softmax.
+
+    Attributes
+    ----------
+    estimator_ : regressor
+        The fitted regressor, one output per class (wrapped in ``MultiOutputRegressor`` when it
+        predicts a single output).
+    classes_ : ndarray of shape (n_classes,)
+    n_features_in_ : int
+    """
+
+    def __init__(self, estimator, target="logits"):
+        self.estimator = estimator
+        self.target = target
+
+    def fit_soft(self, X, soft_labels, classes, sample_weight=None):
+        """Fit the regressor to ``soft_labels`` (or their log), one output per class.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        soft_labels : ndarray of shape (n_samples, n_classes)
+        classes : ndarray of shape (n_classes,)
+        sample_weight : ndarray of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : RegressorStudent
+        """
+        regressor = clone(self.estimator)
+        if not get_tags(regressor).target_tags.multi_output:
+            regressor = MultiOutputRegressor(regressor)
+        targets = soft_labels
+        if self.target == "logits":
+            log_q = np.maximum(np.log(np.maximum(soft_labels, np.finfo(float).tiny)), _LOG_FLOOR)
+            targets = log_q - log_q.mean(axis=1, keepdims=True)
+        fit_params = {} if sample_weight is None else {"sample_weight": sample_weight}
+        self.estimator_ = regressor.fit(X, targets, **fit_params)
+        self.classes_ = np.asarray(classes)
+        self.n_features_in_ = getattr(self.estimator_, "n_features_in_", None)
+        self._predict_raw(_safe_indexing(X, slice(0, 1)))  # a wrong output shape fails here, not at predict
+        return self
+
+    def _predict_raw(self, X):
+        raw = np.asarray(self.estimator_.predict(X), dtype=np.float64)
+        expected = (raw.shape[0], len(self.classes_))
+        if raw.ndim != 2 or raw.shape != expected:
+            raise ValueError(
+                f"The regressor student {type(self.estimator).__name__} must predict one output per class, "
+                f"shape (n_samples, {len(self.classes_)}); it returned shape {raw.shape}."
+            )
+        return raw
+
+    def predict_proba(self, X):
+        """Class probabilities: valid (non-negative, rows summing to 1) whatever the regressor predicts.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        check_is_fitted(self)
+        raw = self._predict_raw(X)
+        if self.target == "logits":
+            return softmax(raw, axis=1)
+        clipped = np.clip(raw, 0.0, None)
+        totals = clipped.sum(axis=1, keepdims=True)
+        uniform = np.full_like(clipped, 1.0 / clipped.shape[1])
+        return np.divide(clipped, totals, out=uniform, where=totals > 0)
+
+    def predict(self, X):
+        """The most probable class of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]

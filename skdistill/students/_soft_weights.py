@@ -1,0 +1,44 @@
+"""Any classifier that accepts ``sample_weight``, trained on soft labels by weighting expanded rows.
+
+Row ``i`` with soft label ``q_i`` becomes one row per class ``c``, labelled ``c`` and weighted
+``w_i * q_ic``. A weighted loss summed over these rows is ``sum_i w_i sum_c q_ic loss(c, x_i)``: the
+soft cross-entropy for a probabilistic classifier, the soft impurity for a tree. Rows whose weight is
+negligible (``q_ic < 1e-6``) are left out, which changes each row's objective by less than 1e-6 of it
+and saves most rows when the teacher is confident.
+"""
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.utils import _safe_indexing
+
+# q_ic below this is dropped from the expanded rows.
+NEGLIGIBLE_SOFT_WEIGHT = 1e-6
+
+
+def expand_soft_labels(soft_labels, sample_weight=None):
+    """Row indices, class indices and weights of the expanded rows with a non-negligible weight."""
+    weights = soft_labels if sample_weight is None else soft_labels * np.asarray(sample_weight)[:, None]
+    rows, class_index = np.nonzero(soft_labels >= NEGLIGIBLE_SOFT_WEIGHT)
+    return rows, class_index, weights[rows, class_index]
+
+
+def fit_soft_weights(estimator, X, soft_labels, classes, sample_weight=None):
+    """Fit a clone of ``estimator`` on expanded rows weighted by the soft labels.
+
+    Parameters
+    ----------
+    estimator : classifier whose ``fit`` accepts ``sample_weight``
+    X : array-like of shape (n_samples, n_features)
+    soft_labels : ndarray of shape (n_samples, n_classes)
+    classes : ndarray of shape (n_classes,)
+    sample_weight : ndarray of shape (n_samples,), default=None
+
+    Returns
+    -------
+    estimator
+        The fitted clone. Its ``classes_`` are the classes with some non-negligible soft weight.
+    """
+    rows, class_index, weights = expand_soft_labels(soft_labels, sample_weight)
+    fitted = clone(estimator)
+    fitted.fit(_safe_indexing(X, rows), np.asarray(classes)[class_index], sample_weight=weights)
+    return fitted
