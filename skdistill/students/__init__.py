@@ -2,6 +2,7 @@
 
 from ._mlp import MLPStudent
 from ._routing import as_student
+from ._soft_regression import RegressorStudent
 from ._torch import TorchStudent
 
-__all__ = ["MLPStudent", "TorchStudent", "as_student"]
+__all__ = ["MLPStudent", "RegressorStudent", "TorchStudent", "as_student"]

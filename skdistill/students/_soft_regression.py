@@ -5,7 +5,8 @@ from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.multioutput import MultiOutputRegressor
 from sklearn.utils import _safe_indexing, get_tags
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 # Soft targets below exp(-30) are treated as exp(-30) in log space: a regressor should not chase
 # log-probabilities of -700 for classes the teacher rules out.
@@ -15,7 +16,8 @@ _LOG_FLOOR = -30.0
 class RegressorStudent(ClassifierMixin, BaseEstimator):
     """A fitted regressor turned into a classifier: what ``student_`` is on the regression routes.
 
-    ``DistilledClassifier`` builds it; it is not meant to be fitted directly.
+    ``DistilledClassifier`` builds and fits it with :meth:`fit_soft`; :meth:`fit` trains it on hard
+    labels (one-hot targets), like any classifier.
 
     Parameters
     ----------
@@ -40,6 +42,26 @@ class RegressorStudent(ClassifierMixin, BaseEstimator):
         self.estimator = estimator
         self.target = target
 
+    def fit(self, X, y, sample_weight=None):
+        """Fit on hard labels: the regressor learns the one-hot targets (or their log).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : RegressorStudent
+        """
+        X, y = validate_data(self, X, y)
+        check_classification_targets(y)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X)
+        classes, y_index = np.unique(y, return_inverse=True)
+        return self.fit_soft(X, np.eye(len(classes))[y_index], classes, sample_weight)
+
     def fit_soft(self, X, soft_labels, classes, sample_weight=None):
         """Fit the regressor to ``soft_labels`` (or their log), one output per class.
 
@@ -54,6 +76,7 @@ class RegressorStudent(ClassifierMixin, BaseEstimator):
         -------
         self : RegressorStudent
         """
+        X = _as_given_or_checked(X, validate_data(self, X))
         regressor = clone(self.estimator)
         if not get_tags(regressor).target_tags.multi_output:
             regressor = MultiOutputRegressor(regressor)
@@ -64,12 +87,13 @@ class RegressorStudent(ClassifierMixin, BaseEstimator):
         fit_params = {} if sample_weight is None else {"sample_weight": sample_weight}
         self.estimator_ = regressor.fit(X, targets, **fit_params)
         self.classes_ = np.asarray(classes)
-        self.n_features_in_ = getattr(self.estimator_, "n_features_in_", None)
         self._predict_raw(_safe_indexing(X, slice(0, 1)))  # a wrong output shape fails here, not at predict
         return self
 
     def _predict_raw(self, X):
         raw = np.asarray(self.estimator_.predict(X), dtype=np.float64)
+        if raw.ndim == 1 and len(self.classes_) == 1:
+            raw = raw[:, None]  # regressors return a vector for a single target column
         expected = (raw.shape[0], len(self.classes_))
         if raw.ndim != 2 or raw.shape != expected:
             raise ValueError(
@@ -90,7 +114,7 @@ class RegressorStudent(ClassifierMixin, BaseEstimator):
         ndarray of shape (n_samples, n_classes)
         """
         check_is_fitted(self)
-        raw = self._predict_raw(X)
+        raw = self._predict_raw(_as_given_or_checked(X, validate_data(self, X, reset=False)))
         if self.target == "logits":
             return softmax(raw, axis=1)
         clipped = np.clip(raw, 0.0, None)
@@ -111,3 +135,8 @@ class RegressorStudent(ClassifierMixin, BaseEstimator):
         """
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
+
+
+def _as_given_or_checked(X, X_checked):
+    """A DataFrame as given (the regressor keeps its column names), anything else as validated."""
+    return X if hasattr(X, "iloc") else X_checked
