@@ -297,3 +297,15 @@ def test_student_and_distillation_parameters_grid_searched_together(data):
         DistilledClassifier(LogisticRegression(), LogisticRegression()), {"student__C": [0.01, 1.0]}, cv=3
     ).fit(X, y)
     assert logistic.best_estimator_.student_.C in (0.01, 1.0)
+
+
+def test_sample_weight_route_never_early_stops_on_copies_of_training_rows():
+    X, y = make_classification(n_samples=4000, n_features=5, n_informative=4, n_redundant=0, n_classes=3, random_state=0)
+    # 4,000 rows x 3 classes = 12,000 expanded rows: "auto" would switch early stopping on (> 10,000)
+    clf = DistilledClassifier(
+        LogisticRegression(), HistGradientBoostingClassifier(max_iter=15, random_state=0), T=4.0
+    ).fit(X, y)
+    assert clf.route_ == "sample_weight"
+    assert clf.student_.do_early_stopping_ is False and clf.student_.n_iter_ == 15
+    with pytest.raises(ValueError, match="early_stopping=True would validate on expanded rows"):
+        DistilledClassifier(LogisticRegression(), HistGradientBoostingClassifier(early_stopping=True)).fit(X, y)

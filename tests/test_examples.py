@@ -1,5 +1,6 @@
 """The examples run as a user runs them, and print what they promise."""
 
+import os
 import re
 import subprocess
 import sys
@@ -12,7 +13,12 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 def run_example(name):
     completed = subprocess.run(
-        [sys.executable, str(EXAMPLES / name)], capture_output=True, text=True, timeout=300, check=False
+        [sys.executable, str(EXAMPLES / name)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "MPLBACKEND": "Agg"},
     )
     assert completed.returncode == 0, completed.stderr
     return completed.stdout
@@ -31,3 +37,32 @@ def test_quickstart_prints_teacher_student_and_baseline():
     assert rows["teacher"][1] > 0.9
     assert rows["distilled student"][0] == rows["same student"][0] < rows["teacher"][0] / 100
     assert "agrees with the teacher" in output
+
+
+@pytest.mark.slow
+def test_nn_to_logistic_prints_readable_coefficients():
+    output = run_example("plot_nn_to_logistic.py")
+    assert "route: logistic; student_ is a plain LogisticRegression" in output
+    accuracy = float(re.search(r"^distilled logistic regression\s+([\d.]+)", output, re.M).group(1))
+    assert accuracy > 0.9
+    effects = output.split("largest effects")[1].strip().splitlines()[1:]
+    assert len(effects) == 8 and all(re.match(r"^(mean|worst|\w+ error|\w+) .*-?\d\.\d+$", line) for line in effects)
+
+
+@pytest.mark.slow
+def test_nn_to_tree_prints_rules_and_a_multi_split_comparison():
+    output = run_example("plot_nn_to_tree.py")
+    assert re.search(r"^agreement, distilled tree\s+[\d.]+\s+[\d.]+\s+[\d.]+$", output, re.M)
+    assert re.search(r"^agreement, tree on labels\s+[\d.]+\s+[\d.]+\s+[\d.]+$", output, re.M)
+    rules = [line for line in output.splitlines() if line.startswith("|---")]
+    assert rules and all(("worst" in line or "mean" in line or "error" in line) for line in rules[:2])
+    assert "class: malignant" in output or "class: benign" in output
+
+
+@pytest.mark.slow
+def test_fidelity_vs_depth_table():
+    output = run_example("plot_fidelity_vs_depth.py")
+    rows = [line.split() for line in output.splitlines() if re.match(r"^\s+\d+\s+[\d.]+", line)]
+    assert [int(row[0]) for row in rows] == [2, 4, 6, 8, 10]
+    distilled_fidelity = [float(row[1]) for row in rows]
+    assert distilled_fidelity[-1] > distilled_fidelity[0] + 0.3  # deeper trees imitate the network better

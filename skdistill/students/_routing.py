@@ -43,6 +43,11 @@ def _route_applies(route, student):
     if route == "sample_weight":
         if not is_classifier(student) or not has_fit_parameter(student, "sample_weight"):
             return f"{name} is not a classifier whose fit accepts sample_weight"
+        if student.get_params(deep=False).get("early_stopping") is True:
+            return (
+                "early_stopping=True would validate on expanded rows, copies of training rows; set "
+                "early_stopping=False"
+            )
         return None
     if is_regressor(student):
         return None
@@ -54,6 +59,10 @@ def choose_route(student):
     for route in ("native", "logistic", "tree", "sample_weight", "regression_logits"):
         if _route_applies(route, student) is None:
             return route
+    if is_classifier(student) and has_fit_parameter(student, "sample_weight"):
+        # The route it is made for refuses one of its settings: say which, not that nothing fits.
+        reason = _route_applies("sample_weight", student)
+        raise ValueError(f"route='sample_weight' cannot train the student {type(student).__name__}: {reason}.")
     raise TypeError(
         f"The student {type(student).__name__} cannot learn from soft labels: it is not a neural student, "
         "not a classifier whose fit accepts sample_weight, and not a regressor. Use such a classifier "

@@ -5,6 +5,10 @@ Row ``i`` with soft label ``q_i`` becomes one row per class ``c``, labelled ``c`
 soft cross-entropy for a probabilistic classifier, the soft impurity for a tree. Rows whose weight is
 negligible (``q_ic < 1e-6``) are left out, which changes each row's objective by less than 1e-6 of it
 and saves most rows when the teacher is confident.
+
+Parameters that count rows (``min_samples_leaf``, ``min_samples_split``) count expanded rows; prefer
+weight-based ones (``min_weight_fraction_leaf``) where the estimator has them. Early stopping would
+validate on copies of training rows, so ``early_stopping="auto"`` is turned off and ``True`` refused.
 """
 
 import numpy as np
@@ -40,5 +44,9 @@ def fit_soft_weights(estimator, X, soft_labels, classes, sample_weight=None):
     """
     rows, class_index, weights = expand_soft_labels(soft_labels, sample_weight)
     fitted = clone(estimator)
+    if fitted.get_params(deep=False).get("early_stopping") == "auto":
+        # A validation split of expanded rows would hold copies of training rows (and "auto" would
+        # count copies to decide): early stopping is off on this route.
+        fitted.set_params(early_stopping=False)
     fitted.fit(_safe_indexing(X, rows), np.asarray(classes)[class_index], sample_weight=weights)
     return fitted

@@ -1,0 +1,255 @@
+"""Benchmark: the cost of distilling into classical students versus fitting them on hard labels.
+
+For each scikit-learn student on 10-class data, three fits are timed in the same run:
+
+(h) the student fitted on the hard labels, ``clone(student).fit(X, y)``. This is the baseline.
+(d) ``DistilledClassifier(teacher, student, T=4.0, alpha=0.1).fit(X, y)``: what a user calls. It
+    includes the teacher's single ``predict_proba`` pass over the training rows, so it is the honest
+    cost of a distilled fit.
+(s) the student-only part of (d): ``as_student(student).fit_distill(X, targets)``, with the teacher's
+    logits computed once beforehand (``targets`` is a ``DistillationTargets``). This isolates what
+    the student's training route costs.
+
+The students are ``LogisticRegression()`` (route ``"logistic"``), ``DecisionTreeClassifier`` with
+``max_depth=8`` and fully grown (route ``"tree"``), and ``HistGradientBoostingClassifier(max_iter=50)``
+(route ``"sample_weight"``: one expanded row per (row, class), weighted by the soft label). The
+teacher is a ``HistGradientBoostingClassifier`` (or a ``RandomForestClassifier``), fitted before any
+timing and passed fitted, so it is never refitted. ``T=4`` spreads the soft targets out, the hard case
+for the cost of the ``"sample_weight"`` route (few expanded rows are negligible enough to drop).
+
+Targets (from the project's issue), on the ratios (d)/(h) and (s)/(h): tree <= 2x, logistic
+regression <= 3x; HistGradientBoosting has no target and is only reported. Each measurement runs
+``--repeats`` times, interleaved (h, d, s for every student, then again), after one untimed warm-up
+round on a slice of the data; medians are reported. The held-out accuracy of the hard-label and the
+distilled students, and their agreement with the teacher on held-out rows (fidelity), are printed as
+a sanity check that every model trained, not as a claim about quality.
+
+Usage
+-----
+Run from the repository root::
+
+    python benchmarks/bench_classical_students.py
+    python benchmarks/bench_classical_students.py --rows 5000 --repeats 2   # quick run
+
+Options: ``--rows`` (training rows, default 20000; a quarter as many held-out rows are added),
+``--features`` (default 20), ``--repeats`` (timed runs of each measurement, default 5), ``--teacher``
+(``hgb``, default, or ``rf``). The exit code is always 0: this is a benchmark, not a test.
+"""
+
+import argparse
+import statistics
+import sys
+import time
+import warnings
+
+import numpy as np
+import sklearn
+from sklearn.base import clone
+from sklearn.datasets import make_classification
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.tree import DecisionTreeClassifier
+
+from skdistill import DistilledClassifier
+from skdistill._base import DistillationTargets
+from skdistill.students import as_student
+from skdistill.students._soft_weights import expand_soft_labels
+from skdistill.teachers import as_teacher
+
+N_CLASSES = 10
+T = 4.0
+ALPHA = 0.1
+
+# name -> (student template, target ratio or None)
+STUDENTS = {
+    "LogisticRegression()": (LogisticRegression(), 3.0),
+    "DecisionTree(max_depth=8)": (DecisionTreeClassifier(max_depth=8, random_state=0), 2.0),
+    "DecisionTree(fully grown)": (DecisionTreeClassifier(random_state=0), 2.0),
+    "HistGradientBoosting(max_iter=50)": (HistGradientBoostingClassifier(max_iter=50, random_state=0), None),
+}
+
+TEACHERS = {
+    "hgb": lambda: HistGradientBoostingClassifier(max_iter=100, random_state=0),
+    "rf": lambda: RandomForestClassifier(n_estimators=100, n_jobs=None, random_state=0),
+}
+
+
+def make_data(n_rows, n_features, seed=0):
+    """``n_rows`` training rows and ``n_rows // 4`` held-out rows, float64, labels 0..9 as int64."""
+    n_test = max(n_rows // 4, N_CLASSES)
+    n_informative = min(n_features, 12)
+    X, y = make_classification(
+        n_samples=n_rows + n_test,
+        n_features=n_features,
+        n_informative=n_informative,
+        n_redundant=min(max(n_features - n_informative, 0), 4),
+        n_classes=N_CLASSES,
+        n_clusters_per_class=2,
+        class_sep=1.5,
+        random_state=seed,
+    )
+    X = X.astype(np.float64)
+    y = y.astype(np.int64)
+    return X[:n_rows], y[:n_rows], X[n_rows:], y[n_rows:]
+
+
+def make_targets(teacher_logits, y, T_value=T):
+    """The ``DistillationTargets`` a ``DistilledClassifier`` builds for labels 0..9 (no transfer set)."""
+    return DistillationTargets(
+        teacher_logits=teacher_logits, y=y, classes=np.arange(N_CLASSES), T=T_value, alpha=ALPHA
+    )
+
+
+def fit_hard(student, teacher, X, y, teacher_logits):
+    start = time.perf_counter()
+    fitted = clone(student).fit(X, y)
+    return time.perf_counter() - start, fitted
+
+
+def fit_distilled(student, teacher, X, y, teacher_logits):
+    start = time.perf_counter()
+    clf = DistilledClassifier(teacher, student, T=T, alpha=ALPHA).fit(X, y)
+    return time.perf_counter() - start, clf
+
+
+def fit_student_only(student, teacher, X, y, teacher_logits):
+    targets = make_targets(teacher_logits, y)
+    prepared = as_student(student)
+    start = time.perf_counter()
+    fitted = prepared.fit_distill(X, targets)
+    return time.perf_counter() - start, fitted
+
+
+def teacher_pass(teacher, X, y):
+    """The teacher's single pass over the training rows, as ``DistilledClassifier.fit`` runs it."""
+    start = time.perf_counter()
+    logits = as_teacher(teacher).fit_logits(X, y)
+    return time.perf_counter() - start, logits
+
+
+MEASUREMENTS = {"hard": fit_hard, "distilled": fit_distilled, "student_only": fit_student_only}
+
+
+def verdict(ratio, target):
+    if target is None:
+        return "-"
+    return "meets" if ratio <= target else "MISSES"
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=20000, help="training rows (default 20000)")
+    parser.add_argument("--features", type=int, default=20, help="features (default 20)")
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs of each measurement (default 5)")
+    parser.add_argument("--teacher", choices=sorted(TEACHERS), default="hgb", help="teacher model (default hgb)")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    X, y, X_test, y_test = make_data(args.rows, args.features)
+
+    start = time.perf_counter()
+    teacher = TEACHERS[args.teacher]().fit(X, y)  # fitted before any timing; passed fitted, never refitted
+    teacher_fit_seconds = time.perf_counter() - start
+    teacher_test_labels = teacher.predict(X_test)
+    teacher_accuracy = float((teacher_test_labels == y_test).mean())
+    _, teacher_logits = teacher_pass(teacher, X, y)
+
+    print("Classical students: distilled fit time versus the same student's fit on hard labels")
+    print(
+        f"  data: {args.rows} x {args.features} float64, {N_CLASSES} classes (+{len(X_test)} held-out rows), "
+        f"make_classification(n_informative={min(args.features, 12)})"
+    )
+    print(
+        f"  teacher: {type(teacher).__name__} (fitted beforehand in {teacher_fit_seconds:.2f} s, untimed; "
+        f"held-out accuracy {teacher_accuracy:.3f}); T={T}, alpha={ALPHA}"
+    )
+    print(
+        "  hard = clone(student).fit(X, y); distilled = DistilledClassifier(teacher, student).fit(X, y), "
+        "teacher pass included;"
+    )
+    print("  student-only = as_student(student).fit_distill(X, targets), teacher logits precomputed")
+    print(
+        f"  scikit-learn {sklearn.__version__}; {args.repeats} timed repeats interleaved after 1 warm-up "
+        "round; medians reported"
+    )
+    kept = {}
+    for T_value in (T, 1.0):
+        rows, _, _ = expand_soft_labels(make_targets(teacher_logits, y, T_value).soft_targets())
+        kept[T_value] = len(rows)
+    print(
+        f"  sample_weight route expansion: T={T:g} keeps {kept[T]} rows ({kept[T] / len(X):.2f} per row), "
+        f"T=1 keeps {kept[1.0]} ({kept[1.0] / len(X):.2f} per row), of {N_CLASSES * len(X)} possible"
+    )
+    print()
+
+    # Untimed warm-up on a slice: first-call costs (imports, OpenMP pools, allocators) are not measured.
+    warm = min(len(X), 2000)
+    for student, _ in STUDENTS.values():
+        for measure in MEASUREMENTS.values():
+            measure(student, teacher, X[:warm], y[:warm], teacher_logits[:warm])
+
+    seconds = {(name, key): [] for name in STUDENTS for key in MEASUREMENTS}
+    teacher_seconds = []
+    fitted = {}
+    for _ in range(args.repeats):
+        teacher_seconds.append(teacher_pass(teacher, X, y)[0])
+        for name, (student, _) in STUDENTS.items():
+            for key, measure in MEASUREMENTS.items():
+                elapsed, fitted[name, key] = measure(student, teacher, X, y, teacher_logits)
+                seconds[name, key].append(elapsed)
+    median = {key: statistics.median(values) for key, values in seconds.items()}
+
+    header = (
+        f"{'student':<35}{'route':<15}{'hard s':>8}{'distill s':>11}{'ratio':>7}{'stud-only s':>13}"
+        f"{'ratio':>7}{'target':>8}  {'full':<7}{'stud-only':<9}"
+    )
+    print(header)
+    print("-" * len(header))
+    for name, (_, target) in STUDENTS.items():
+        hard, distilled, only = (median[name, key] for key in MEASUREMENTS)
+        ratio, only_ratio = distilled / hard, only / hard
+        target_text = "none" if target is None else f"<= {target:g}"
+        print(
+            f"{name:<35}{fitted[name, 'distilled'].route_:<15}{hard:>8.3f}{distilled:>11.3f}{ratio:>7.2f}"
+            f"{only:>13.3f}{only_ratio:>7.2f}{target_text:>8}  {verdict(ratio, target):<7}"
+            f"{verdict(only_ratio, target)}"
+        )
+    print(
+        f"teacher pass alone (inside every distilled fit): {statistics.median(teacher_seconds):.3f} s "
+        f"(min {min(teacher_seconds):.3f}, max {max(teacher_seconds):.3f})"
+    )
+    # A shared or throttled machine can stall single runs; the medians resist that, but say so.
+    noisy = [
+        f"{name} {key} (max {max(values):.2f} s)"
+        for (name, key), values in seconds.items()
+        if max(values) > 2 * median[name, key]
+    ]
+    print(f"runs slower than 2x their median: {'; '.join(noisy) if noisy else 'none'}")
+    print()
+
+    print("Sanity (last repeat, held-out rows): accuracy and fidelity = agreement with the teacher")
+    print(
+        f"{'student':<35}{'acc hard':>9}{'acc distilled':>15}{'fid hard':>10}{'fid distilled':>15}"
+        f"{'n_iter_ hard/dist':>19}"
+    )
+    for name in STUDENTS:
+        hard_model, clf = fitted[name, "hard"], fitted[name, "distilled"]
+        hard_labels, distilled_labels = hard_model.predict(X_test), clf.predict(X_test)
+        n_iter = [getattr(model, "n_iter_", None) for model in (hard_model, clf.student_)]
+        n_iter_text = "-" if n_iter[0] is None else "/".join(str(int(np.max(value))) for value in n_iter)
+        print(
+            f"{name:<35}{(hard_labels == y_test).mean():>9.3f}{(distilled_labels == y_test).mean():>15.3f}"
+            f"{(hard_labels == teacher_test_labels).mean():>10.3f}"
+            f"{(distilled_labels == teacher_test_labels).mean():>15.3f}{n_iter_text:>19}"
+        )
+    print("Accuracy and fidelity show that each model trained; they are not a quality comparison.")
+    return 0
+
+
+if __name__ == "__main__":
+    main()
+    sys.exit(0)
