@@ -342,19 +342,10 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         ndarray of shape (n_samples, n_classes)
             Columns in the order of ``classes_``.
         """
-        check_is_fitted(self)
-        X_checked = validate_data(self, X, dtype=(np.float32, np.float64), reset=False)
-        proba = self.student_.predict_proba(X if hasattr(X, "iloc") else X_checked)
-        student_classes = np.asarray(self.student_.classes_)
-        if len(student_classes) == len(self.classes_) and (student_classes == self.classes_).all():
-            return proba
-        # A student that saw only some classes (none of its soft weight on the others): give those 0.
-        aligned = np.zeros((proba.shape[0], len(self.classes_)))
-        aligned[:, np.searchsorted(self.classes_, student_classes)] = proba
-        return aligned
+        return self._student_output("predict_proba", X, fill=0.0)
 
     def predict_log_proba(self, X):
-        """The log of the student's class probabilities.
+        """The log of the student's class probabilities (from the student's own, stable, method).
 
         Parameters
         ----------
@@ -364,9 +355,28 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        proba = self.predict_proba(X)
-        with np.errstate(divide="ignore"):
-            return np.log(proba)
+        return self._student_output("predict_log_proba", X, fill=-np.inf)
+
+    def _student_output(self, method, X, *, fill):
+        """The student's ``method`` on X, columns aligned to ``classes_``.
+
+        A student that saw only some classes (none of its soft weight on the others) gets ``fill``
+        (probability 0) for the classes it does not know.
+        """
+        check_is_fitted(self)
+        X_checked = validate_data(self, X, dtype=(np.float32, np.float64), reset=False)
+        X_student = X if hasattr(X, "iloc") else X_checked
+        if method == "predict_log_proba" and not hasattr(self.student_, method):
+            with np.errstate(divide="ignore"):
+                output = np.log(self.student_.predict_proba(X_student))
+        else:
+            output = getattr(self.student_, method)(X_student)
+        student_classes = np.asarray(self.student_.classes_)
+        if len(student_classes) == len(self.classes_) and (student_classes == self.classes_).all():
+            return output
+        aligned = np.full((output.shape[0], len(self.classes_)), fill)
+        aligned[:, np.searchsorted(self.classes_, student_classes)] = output
+        return aligned
 
     def predict(self, X):
         """The student's most probable class for each row.

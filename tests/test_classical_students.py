@@ -213,6 +213,7 @@ def test_a_class_without_soft_weight_gets_probability_zero(data):
     assert clf.student_.classes_.tolist() == [0, 1]
     proba = clf.predict_proba(X)
     assert proba.shape == (len(X), 3) and (proba[:, 2] == 0).all()
+    assert (clf.predict_log_proba(X)[:, 2] == -np.inf).all()
 
 
 # ---- regressors -------------------------------------------------------------------------------------
@@ -230,6 +231,8 @@ def test_regression_routes_give_valid_probabilities(data, regressor, route):
     assert isinstance(clf.student_, RegressorStudent) and clf.route_ == route
     proba = clf.predict_proba(X * 3)  # far from the data too
     assert (proba >= 0).all() and np.allclose(proba.sum(axis=1), 1.0)
+    with np.errstate(divide="ignore"):
+        np.testing.assert_allclose(clf.predict_log_proba(X), np.log(clf.predict_proba(X)), atol=1e-10)
     assert clf.score(X, y) > 0.6
 
 

@@ -499,3 +499,13 @@ def test_a_users_own_student_protocol_is_accepted(data, teacher_module):
     clf = DistilledClassifier(teacher_module, TeacherCopy(max_iter=3, random_state=0), T=2.0, alpha=0.3).fit(X, y)
     assert clf.student_.targets_seen_.T == 2.0 and clf.student_.targets_seen_.alpha == 0.3
     assert clf.student_.targets_seen_.teacher_logits.shape == (len(X), 3)
+
+
+def test_log_probabilities_stay_finite_where_probabilities_underflow(data, teacher_module):
+    X, y = data
+    clf = DistilledClassifier(teacher_module, fast_mlp(max_iter=200, learning_rate_init=0.05), alpha=1.0).fit(X, y)
+    far = X * 1000.0  # logits far apart: some probabilities underflow to 0 in float64
+    assert (clf.predict_proba(far) == 0).any()
+    log_proba = clf.predict_log_proba(far)
+    assert np.isfinite(log_proba).all()
+    np.testing.assert_allclose(np.exp(log_proba), clf.predict_proba(far), atol=1e-12)

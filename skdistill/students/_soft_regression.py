@@ -1,7 +1,7 @@
 """Regressors as students: fitted to the soft targets, or to their log (tempered logits)."""
 
 import numpy as np
-from scipy.special import softmax
+from scipy.special import log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.multioutput import MultiOutputRegressor
 from sklearn.utils import _safe_indexing, get_tags
@@ -121,6 +121,23 @@ class RegressorStudent(ClassifierMixin, BaseEstimator):
         totals = clipped.sum(axis=1, keepdims=True)
         uniform = np.full_like(clipped, 1.0 / clipped.shape[1])
         return np.divide(clipped, totals, out=uniform, where=totals > 0)
+
+    def predict_log_proba(self, X):
+        """Log of :meth:`predict_proba` (a stable ``log_softmax`` on the logits route).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        if self.target == "logits":
+            check_is_fitted(self)
+            return log_softmax(self._predict_raw(_as_given_or_checked(X, validate_data(self, X, reset=False))), axis=1)
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
 
     def predict(self, X):
         """The most probable class of each row.
