@@ -70,7 +70,8 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         classifier whose ``fit`` takes ``sample_weight``, trained on one row per (row, class) weighted
         by the soft label (rows under 1e-6 dropped). ``"regression_proba"`` / ``"regression_logits"``:
         a regressor fitted to the soft targets or to their log (tempered logits); ``predict_proba``
-        is made valid. ``"auto"`` picks the first that applies, in this order.
+        is made valid. ``"auto"`` picks the first of native, logistic, tree, sample_weight and
+        regression_logits that applies.
     augment : {"noise", "munge", "mixup"}, augmenter, callable or None, default=None
         Transfer-set augmentation: synthetic rows, made in ``fit`` from the training rows only, that
         the teacher labels and the student learns (as unlabelled rows). A name uses the default
@@ -91,7 +92,9 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names of a DataFrame seen in fit.
     teacher_ : TorchTeacher or SklearnTeacher
-        The fitted teacher adapter; its ``predict_proba`` gives the teacher's probabilities.
+        The fitted teacher adapter; its ``predict_proba`` gives the teacher's probabilities with
+        columns in the order of ``teacher_.classes_``, which may differ from ``classes_``
+        (:meth:`fidelity` aligns them).
     student_ : estimator
         The trained student, a plain estimator of its kind (a ``DecisionTreeClassifier`` student gives
         a ``DecisionTreeClassifier`` that ``export_text`` and ``plot_tree`` read).
@@ -249,6 +252,8 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         student = as_student(self.student, self.route)
         teacher = as_teacher(self.teacher)
         teacher.check_fit_arguments(y, sample_weight)
+        if hasattr(student, "check_fit_arguments"):
+            student.check_fit_arguments(sample_weight)
         augmenter = as_augmenter(self.augment)
 
         # The teacher: fitted if needed and run once on the labelled rows (all of them, with their

@@ -76,14 +76,36 @@ def test_logistic_student_through_the_distiller(data):
     np.testing.assert_allclose(clf.predict_proba(X), direct.predict_proba(X), atol=1e-6)
 
 
-def test_logistic_class_weight_and_other_penalties(data):
+def test_logistic_class_weight_is_exact_with_sample_weight():
+    X, _, Q, w = soft_problem(3)
+    class_weight = {0: 2.0, 1: 0.5, 2: 1.0}
+    ours = fit_soft_logistic(LogisticRegression(class_weight=class_weight, tol=1e-10, max_iter=10_000), X, Q, np.arange(3), w)
+    Xe, ye, we = expanded(X, Q, w)
+    reference = LogisticRegression(class_weight=class_weight, tol=1e-10, max_iter=10_000).fit(Xe, ye, sample_weight=we)
+    np.testing.assert_allclose(ours.predict_proba(X), reference.predict_proba(X), atol=1e-8)
+
+
+def test_balanced_class_weights_come_from_weighted_soft_counts():
+    from skdistill.students._soft_class_weight import soft_class_weights
+
+    Q = np.array([[0.9, 0.1, 0.0], [0.2, 0.8, 0.0], [0.5, 0.5, 0.0]])
+    w = np.array([1.0, 2.0, 1.0])
+    counts = w @ Q  # [1.8, 2.2, 0]
+    expected = [w.sum() / (3 * counts[0]), w.sum() / (3 * counts[1]), 1.0]  # an absent class is not amplified
+    np.testing.assert_allclose(soft_class_weights("balanced", Q, np.arange(3), w), expected)
+
+
+def test_logistic_routes_and_errors(data):
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegressionCV
+
     X, y = data
-    balanced = DistilledClassifier(LogisticRegression(), LogisticRegression(class_weight="balanced")).fit(X, y)
-    assert balanced.route_ == "logistic"
+    assert DistilledClassifier(LogisticRegression(), LogisticRegression(class_weight="balanced")).fit(X, y).route_ == "logistic"
     l1 = LogisticRegression(solver="saga", max_iter=2000, **({"l1_ratio": 1.0} if LogisticRegression().penalty == "deprecated" else {"penalty": "l1"}))
     assert DistilledClassifier(LogisticRegression(), l1).fit(X, y).route_ == "sample_weight"
-    with pytest.raises(ValueError, match="route='logistic' cannot train.*class_weight"):
-        DistilledClassifier(LogisticRegression(), LogisticRegression(class_weight={0: 2.0}), route="logistic").fit(X, y)
+    assert DistilledClassifier(LogisticRegression(), LogisticRegressionCV(Cs=2)).fit(X, y).route_ == "sample_weight"
+    with pytest.warns(ConvergenceWarning, match="failed to converge after 2 iterations"):
+        DistilledClassifier(LogisticRegression(), LogisticRegression(max_iter=2)).fit(X, y)
 
 
 # ---- decision trees ---------------------------------------------------------------------------------
@@ -310,5 +332,57 @@ def test_sample_weight_route_never_early_stops_on_copies_of_training_rows():
     ).fit(X, y)
     assert clf.route_ == "sample_weight"
     assert clf.student_.do_early_stopping_ is False and clf.student_.n_iter_ == 15
-    with pytest.raises(ValueError, match="early_stopping=True would validate on expanded rows"):
+    with pytest.raises(ValueError, match="early stopping would validate on expanded rows"):
         DistilledClassifier(LogisticRegression(), HistGradientBoostingClassifier(early_stopping=True)).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"ccp_alpha": 0.005}, {"min_impurity_decrease": 0.01}, {"class_weight": {0: 3.0, 1: 1.0, 2: 0.5, 3: 1.0}}, {"class_weight": "balanced", "max_depth": 4}],
+    ids=["ccp_alpha", "min_impurity_decrease", "class_weight_dict", "class_weight_balanced"],
+)
+def test_soft_tree_parameters_mean_what_they_mean_for_a_gini_tree(params):
+    X, _, Q, w = soft_problem(4, n_samples=300)
+    ours = fit_soft_tree(DecisionTreeClassifier(random_state=0, **params), X, Q, np.arange(4), w)
+    Xe, ye, we = expanded(X, Q, w)
+    if params.get("class_weight") == "balanced":  # scikit-learn's "balanced" from the weighted counts
+        counts = np.bincount(ye, weights=we)
+        params = {**params, "class_weight": dict(enumerate(we.sum() / (4 * counts)))}
+    reference = DecisionTreeClassifier(random_state=0, **params).fit(Xe, ye, sample_weight=we)
+    assert ours.get_n_leaves() == reference.get_n_leaves()
+    np.testing.assert_allclose(ours.predict_proba(X), reference.predict_proba(X), atol=1e-10)
+
+
+def test_class_weight_on_the_sample_weight_route():
+    X, _, Q, w = soft_problem(3, n_samples=300)
+    class_weight = {0: 4.0, 1: 1.0, 2: 0.25}
+    from skdistill.students._soft_weights import fit_soft_weights
+
+    ours = fit_soft_weights(DecisionTreeClassifier(criterion="entropy", max_depth=4, class_weight=class_weight, random_state=0), X, Q, np.arange(3), w)
+    Xe, ye, we = expanded(X, Q, w)
+    reference = DecisionTreeClassifier(criterion="entropy", max_depth=4, class_weight=class_weight, random_state=0)
+    reference.fit(Xe, ye, sample_weight=we)
+    np.testing.assert_allclose(ours.predict_proba(X), reference.predict_proba(X), atol=1e-10)
+    unweighted = fit_soft_weights(DecisionTreeClassifier(criterion="entropy", max_depth=4, random_state=0), X, Q, np.arange(3), w)
+    assert not np.allclose(ours.predict_proba(X), unweighted.predict_proba(X))
+
+
+def test_students_the_routes_refuse_before_any_work(data):
+    from sklearn.ensemble import GradientBoostingClassifier
+    from sklearn.neighbors import KNeighborsRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from conftest import CountingModule, make_teacher_module
+
+    X, y = data
+    counting = CountingModule(make_teacher_module())
+    with pytest.raises(ValueError, match="SGDClassifier has no predict_proba.*CalibratedClassifierCV"):
+        DistilledClassifier(counting, SGDClassifier(loss="hinge")).fit(X, y)
+    with pytest.raises(ValueError, match="early stopping would validate on expanded rows"):
+        DistilledClassifier(counting, GradientBoostingClassifier(n_iter_no_change=3)).fit(X, y)
+    with pytest.raises(ValueError, match="KNeighborsRegressor does not accept sample_weight"):
+        DistilledClassifier(counting, KNeighborsRegressor()).fit(X, y, sample_weight=np.ones(len(y)))
+    with pytest.raises(TypeError, match="put the preprocessing around the distiller"):
+        DistilledClassifier(counting, make_pipeline(StandardScaler(), LogisticRegression())).fit(X, y)
+    assert counting.rows_scored == 0

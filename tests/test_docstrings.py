@@ -11,6 +11,9 @@ MODULES = [
     "skdistill.teachers",
     "skdistill.students._mlp",
     "skdistill.students._torch",
+    "skdistill.students._soft_regression",
+    "skdistill.augment",
+    "skdistill.metrics",
 ]
 
 

@@ -8,6 +8,7 @@ others learn the soft targets ``q = alpha * onehot(y) + (1 - alpha) * softmax(t 
 import torch
 from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.validation import has_fit_parameter
 
@@ -31,27 +32,45 @@ def _route_applies(route, student):
     if route == "native":
         return None if _is_native(student) else f"{name} has no fit_distill (it is not a neural student)"
     if route == "logistic":
-        if not isinstance(student, LogisticRegression):
-            return f"{name} is not a LogisticRegression"
-        if logistic_penalty(student) not in ("l2", None) or isinstance(student.class_weight, dict):
-            return "it needs an L2 or no penalty and class_weight None or 'balanced' (use route='sample_weight')"
+        if not isinstance(student, LogisticRegression) or not hasattr(student, "C"):
+            return f"{name} is not a LogisticRegression with a single C"
+        if logistic_penalty(student) not in ("l2", None):
+            return "it needs an L2 penalty or none (an L1 or elastic-net penalty goes by route='sample_weight')"
         return None
     if route == "tree":
         if not isinstance(student, DecisionTreeClassifier) or not supports_soft_gini(student):
-            return f"it needs a DecisionTreeClassifier with criterion='gini', no class_weight, no monotonic_cst"
+            return "it needs a DecisionTreeClassifier with criterion='gini' and no monotonic_cst"
         return None
     if route == "sample_weight":
-        if not is_classifier(student) or not has_fit_parameter(student, "sample_weight"):
-            return f"{name} is not a classifier whose fit accepts sample_weight"
-        if student.get_params(deep=False).get("early_stopping") is True:
-            return (
-                "early_stopping=True would validate on expanded rows, copies of training rows; set "
-                "early_stopping=False"
-            )
-        return None
+        return _sample_weight_route_refuses(student)
     if is_regressor(student):
         return None
     return f"{name} is not a regressor"
+
+
+def _sample_weight_route_refuses(student):
+    """Why expanded, soft-weighted rows cannot train ``student``, or None."""
+    name = type(student).__name__
+    if not is_classifier(student) or not has_fit_parameter(student, "sample_weight"):
+        return f"{name} is not a classifier whose fit accepts sample_weight"
+    if not hasattr(student, "predict_proba"):
+        return (
+            f"{name} has no predict_proba, so it cannot give class probabilities; use a probabilistic "
+            "loss (SGDClassifier(loss='log_loss')) or wrap it in CalibratedClassifierCV"
+        )
+    params = student.get_params(deep=False)
+    validates_on_a_split = params.get("early_stopping") is True or (
+        "early_stopping" not in params and params.get("n_iter_no_change") is not None and "validation_fraction" in params
+    )
+    if validates_on_a_split:
+        return (
+            "its early stopping would validate on expanded rows, copies of training rows; turn it off "
+            "(early_stopping=False or n_iter_no_change=None)"
+        )
+    if params.get("class_weight") == "balanced_subsample":
+        return "class_weight='balanced_subsample' has no soft-label equivalent; use 'balanced'"
+    return None
+
 
 
 def choose_route(student):
@@ -63,6 +82,11 @@ def choose_route(student):
         # The route it is made for refuses one of its settings: say which, not that nothing fits.
         reason = _route_applies("sample_weight", student)
         raise ValueError(f"route='sample_weight' cannot train the student {type(student).__name__}: {reason}.")
+    if isinstance(student, Pipeline):
+        raise TypeError(
+            "A Pipeline cannot be the student; put the preprocessing around the distiller instead: "
+            "make_pipeline(StandardScaler(), DistilledClassifier(teacher, LogisticRegression()))."
+        )
     raise TypeError(
         f"The student {type(student).__name__} cannot learn from soft labels: it is not a neural student, "
         "not a classifier whose fit accepts sample_weight, and not a regressor. Use such a classifier "
@@ -84,6 +108,20 @@ class SoftLabelStudent:
     def __init__(self, estimator, route):
         self.estimator = estimator
         self.route = route
+
+    def check_fit_arguments(self, sample_weight):
+        """Raise now (before any work) if ``sample_weight`` cannot reach this student.
+
+        Parameters
+        ----------
+        sample_weight : array-like or None
+        """
+        regression = self.route in ("regression_proba", "regression_logits")
+        if sample_weight is not None and regression and not has_fit_parameter(self.estimator, "sample_weight"):
+            raise ValueError(
+                f"sample_weight was given, but the regressor student {type(self.estimator).__name__} does "
+                "not accept sample_weight in fit."
+            )
 
     def fit_distill(self, X, targets, sample_weight=None):
         """Fit a clone of the estimator to ``targets.soft_targets()``; return the fitted student.

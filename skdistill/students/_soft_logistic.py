@@ -7,11 +7,16 @@ and stopping rule are used, and the result is installed in a clone of the user's
 ``student_`` is a plain, fully working ``LogisticRegression``.
 """
 
+import warnings
+
 import numpy as np
 from scipy import optimize
 from scipy.special import expit, log_expit, logsumexp, softmax
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import validate_data
+
+from ._soft_class_weight import soft_class_weights
 
 
 def logistic_penalty(estimator):
@@ -26,21 +31,6 @@ def logistic_penalty(estimator):
         l1_ratio = estimator.l1_ratio
         return "l2" if l1_ratio in (None, 0) else ("l1" if l1_ratio == 1 else "elasticnet")
     return penalty
-
-
-def soft_class_weights(estimator, soft_labels):
-    """Per-class multipliers from the estimator's ``class_weight`` (``"balanced"`` uses soft counts)."""
-    n_classes = soft_labels.shape[1]
-    class_weight = getattr(estimator, "class_weight", None)
-    if class_weight is None:
-        return np.ones(n_classes)
-    if class_weight == "balanced":
-        soft_counts = soft_labels.sum(axis=0)
-        return soft_labels.shape[0] / (n_classes * np.maximum(soft_counts, np.finfo(float).tiny))
-    raise ValueError(
-        "class_weight given as a dict is not supported on soft labels by the 'logistic' route; "
-        "use class_weight='balanced' or None, or route='sample_weight'."
-    )
 
 
 def _objective(packed, X, Q, weight, l2_strength, n_coef_rows, fit_intercept):
@@ -71,7 +61,8 @@ def fit_soft_logistic(estimator, X, soft_labels, classes, sample_weight=None):
     Parameters
     ----------
     estimator : LogisticRegression
-        Its ``C``, ``fit_intercept``, ``class_weight``, ``max_iter`` and ``tol`` are used.
+        Its ``C``, ``fit_intercept``, ``class_weight``, ``max_iter`` and ``tol`` are used. Its ``solver``
+        is not: the objective is convex, and L-BFGS-B finds the same optimum any solver would.
     X : ndarray of shape (n_samples, n_features)
     soft_labels : ndarray of shape (n_samples, n_classes)
         Target distribution of each row, columns in the order of ``classes``.
@@ -87,7 +78,7 @@ def fit_soft_logistic(estimator, X, soft_labels, classes, sample_weight=None):
     X = validate_data(fitted, X, dtype=np.float64)  # sets n_features_in_ (and feature_names_in_)
     weight = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
     total_weight = weight.sum()
-    Q = soft_labels * soft_class_weights(estimator, soft_labels)
+    Q = soft_labels * soft_class_weights(estimator.class_weight, soft_labels, classes, sample_weight)
     # scikit-learn's scaling: data term (1/S) sum_i w_i loss_i, penalty ||coef||^2 / (2 C S).
     l2_strength = 0.0 if logistic_penalty(estimator) is None else 1.0 / (estimator.C * total_weight)
     weight = weight / total_weight
@@ -101,6 +92,11 @@ def fit_soft_logistic(estimator, X, soft_labels, classes, sample_weight=None):
         args=(X, Q, weight, l2_strength, n_coef_rows, estimator.fit_intercept),
         options={"maxiter": estimator.max_iter, "maxls": 50, "gtol": estimator.tol, "ftol": 64 * np.finfo(float).eps},
     )
+    if result.nit >= estimator.max_iter:
+        warnings.warn(
+            f"lbfgs failed to converge after {result.nit} iterations on the soft labels; increase max_iter.",
+            ConvergenceWarning,
+        )
     n_coef = n_coef_rows * X.shape[1]
     fitted.coef_ = result.x[:n_coef].reshape(n_coef_rows, X.shape[1])
     fitted.intercept_ = result.x[n_coef:] if estimator.fit_intercept else np.zeros(n_coef_rows)

@@ -5,6 +5,7 @@ from scipy.special import log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.multioutput import MultiOutputRegressor
 from sklearn.utils import _safe_indexing, get_tags
+from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
@@ -36,7 +37,22 @@ class RegressorStudent(ClassifierMixin, BaseEstimator):
         predicts a single output).
     classes_ : ndarray of shape (n_classes,)
     n_features_in_ : int
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import Ridge
+    >>> from skdistill import RegressorStudent
+    >>> X, y = load_iris(return_X_y=True)
+    >>> student = RegressorStudent(Ridge(), target="logits").fit(X, y)
+    >>> student.predict_proba(X[:2]).sum(axis=1).round(6).tolist()
+    [1.0, 1.0]
     """
+
+    _parameter_constraints = {
+        "estimator": [HasMethods(["fit", "predict"])],
+        "target": [StrOptions({"proba", "logits"})],
+    }
 
     def __init__(self, estimator, target="logits"):
         self.estimator = estimator
@@ -76,6 +92,7 @@ class RegressorStudent(ClassifierMixin, BaseEstimator):
         -------
         self : RegressorStudent
         """
+        self._validate_params()
         X = _as_given_or_checked(X, validate_data(self, X))
         regressor = clone(self.estimator)
         if not get_tags(regressor).target_tags.multi_output:

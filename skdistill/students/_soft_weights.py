@@ -8,12 +8,16 @@ and saves most rows when the teacher is confident.
 
 Parameters that count rows (``min_samples_leaf``, ``min_samples_split``) count expanded rows; prefer
 weight-based ones (``min_weight_fraction_leaf``) where the estimator has them. Early stopping would
-validate on copies of training rows, so ``early_stopping="auto"`` is turned off and ``True`` refused.
+validate on copies of training rows, so ``early_stopping="auto"`` is turned off and ``True`` refused
+(as is ``n_iter_no_change`` with a validation split, as in ``GradientBoostingClassifier``).
+``class_weight`` (a dict or ``"balanced"``) is applied to the expanded rows from the soft counts.
 """
 
 import numpy as np
 from sklearn.base import clone
 from sklearn.utils import _safe_indexing
+
+from ._soft_class_weight import soft_class_weights
 
 # q_ic below this is dropped from the expanded rows.
 NEGLIGIBLE_SOFT_WEIGHT = 1e-6
@@ -44,6 +48,12 @@ def fit_soft_weights(estimator, X, soft_labels, classes, sample_weight=None):
     """
     rows, class_index, weights = expand_soft_labels(soft_labels, sample_weight)
     fitted = clone(estimator)
+    class_weight = fitted.get_params(deep=False).get("class_weight")
+    if class_weight is not None:
+        # On expanded rows every class has the same count, so the estimator's own "balanced" would do
+        # nothing: apply the class weights of the soft labels to the expanded rows instead.
+        weights = weights * soft_class_weights(class_weight, soft_labels, classes, sample_weight)[class_index]
+        fitted.set_params(class_weight=None)
     if fitted.get_params(deep=False).get("early_stopping") == "auto":
         # A validation split of expanded rows would hold copies of training rows (and "auto" would
         # count copies to decide): early stopping is off on this route.
