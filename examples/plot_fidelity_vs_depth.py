@@ -11,7 +11,6 @@ on the labels, then measure on held-out digits how often each agrees with the ne
 import warnings
 
 import matplotlib.pyplot as plt
-import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split

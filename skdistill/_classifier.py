@@ -303,7 +303,9 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         """Synthetic rows for the teacher to label, made from the training rows of this fit only."""
         if augmenter is None:
             return None
-        n_rows = self.augment_size if isinstance(self.augment_size, Integral) else round(self.augment_size * len(X_train))
+        n_rows = self.augment_size
+        if not isinstance(n_rows, Integral):
+            n_rows = round(n_rows * len(X_train))  # a float is a multiple of the training rows
         rows = np.asarray(augmenter.sample(X_train, max(n_rows, 1), check_random_state(self.random_state)))
         if rows.ndim != 2 or rows.shape[1] != X_train.shape[1] or not np.isfinite(rows).all():
             raise ValueError(

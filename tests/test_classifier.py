@@ -1,6 +1,5 @@
 """DistilledClassifier: the distillation contract, scikit-learn integration, and bad input."""
 
-import copy
 import pickle
 import warnings
 

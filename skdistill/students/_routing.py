@@ -59,9 +59,9 @@ def _sample_weight_route_refuses(student):
             "loss (SGDClassifier(loss='log_loss')) or wrap it in CalibratedClassifierCV"
         )
     params = student.get_params(deep=False)
-    validates_on_a_split = params.get("early_stopping") is True or (
-        "early_stopping" not in params and params.get("n_iter_no_change") is not None and "validation_fraction" in params
-    )
+    # GradientBoostingClassifier-style estimators early-stop on a split whenever n_iter_no_change is set.
+    split_by_n_iter = "validation_fraction" in params and params.get("n_iter_no_change") is not None
+    validates_on_a_split = params.get("early_stopping") is True or ("early_stopping" not in params and split_by_n_iter)
     if validates_on_a_split:
         return (
             "its early stopping would validate on expanded rows, copies of training rows; turn it off "

@@ -32,7 +32,9 @@ def soft_class_weights(class_weight, soft_labels, classes, sample_weight=None):
     if isinstance(class_weight, dict):
         return np.array([float(class_weight.get(label, 1.0)) for label in np.asarray(classes).tolist()])
     if class_weight != "balanced":
-        raise ValueError(f"class_weight={class_weight!r} is not supported on soft labels; use a dict, 'balanced' or None.")
+        raise ValueError(
+            f"class_weight={class_weight!r} is not supported on soft labels; use a dict, 'balanced' or None."
+        )
     weight = np.ones(len(soft_labels)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
     soft_counts = weight @ soft_labels
     total = weight.sum()
