@@ -262,7 +262,8 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.teacher_ = teacher
         self.classes_, self._teacher_columns = _align_classes(teacher.classes_, y, hint=teacher._relabel_hint)
         transfer = _stack_rows(X_unlabeled, self._augmented_rows(augmenter, X_checked[kept]), like=X)
-        X_student = _safe_indexing(X, np.flatnonzero(kept))
+        # Indexing copies X: only do it when some row has weight 0.
+        X_student = X if kept.all() else _safe_indexing(X, np.flatnonzero(kept))
         logits = [teacher_logits[kept]]
         if transfer is not None:
             X_student = _stack_rows(X_student, transfer, like=X)
