@@ -94,7 +94,7 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     teacher_ : TorchTeacher or SklearnTeacher
         The fitted teacher adapter; its ``predict_proba`` gives the teacher's probabilities with
         columns in the order of ``teacher_.classes_``, which may differ from ``classes_``
-        (:meth:`fidelity` aligns them).
+        (:meth:`teacher_proba` gives them in the order of ``classes_``).
     student_ : estimator
         The trained student, a plain estimator of its kind (a ``DecisionTreeClassifier`` student gives
         a ``DecisionTreeClassifier`` that ``export_text`` and ``plot_tree`` read).
@@ -314,6 +314,20 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             )
         return rows.astype(X_train.dtype, copy=False)
 
+    def teacher_proba(self, X):
+        """The teacher's class probabilities on ``X``, columns in the order of ``classes_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        check_is_fitted(self)
+        return softmax(self.teacher_.logits(X)[:, self._teacher_columns], axis=1)
+
     def fidelity(self, X, metric="agreement"):
         """How closely the student imitates the teacher on ``X`` (use held-out rows).
 
@@ -333,7 +347,7 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         if metric not in _FIDELITY_METRICS:
             raise ValueError(f"metric must be one of {sorted(_FIDELITY_METRICS)}; got {metric!r}.")
         student_proba = self.predict_proba(X)
-        teacher_proba = softmax(self.teacher_.logits(X)[:, self._teacher_columns], axis=1)
+        teacher_proba = self.teacher_proba(X)
         if metric == "agreement":
             return fidelity_score(teacher_proba.argmax(axis=1), student_proba.argmax(axis=1))
         return _FIDELITY_METRICS[metric](teacher_proba, student_proba)

@@ -26,9 +26,7 @@ def data():
 def make_teacher_module(n_features=N_FEATURES, n_classes=N_CLASSES, seed=0):
     """A small untrained torch network: deterministic weights, random-looking but fixed logits."""
     generator = torch.Generator().manual_seed(seed)
-    module = torch.nn.Sequential(
-        torch.nn.Linear(n_features, 16), torch.nn.ReLU(), torch.nn.Linear(16, n_classes)
-    )
+    module = torch.nn.Sequential(torch.nn.Linear(n_features, 16), torch.nn.ReLU(), torch.nn.Linear(16, n_classes))
     with torch.no_grad():
         for parameter in module.parameters():
             parameter.copy_(torch.randn(parameter.shape, generator=generator))

@@ -73,7 +73,10 @@ def test_augmentation_follows_random_state(data):
 
     def fit(seed):
         return DistilledClassifier(
-            LogisticRegression(), DecisionTreeClassifier(max_depth=4, random_state=0), augment="munge", random_state=seed
+            LogisticRegression(),
+            DecisionTreeClassifier(max_depth=4, random_state=0),
+            augment="munge",
+            random_state=seed,
         ).fit(X, y)
 
     np.testing.assert_array_equal(fit(0).predict_proba(X), fit(0).predict_proba(X))
@@ -110,7 +113,9 @@ def test_transfer_set_errors(data, teacher_module):
         clf.fit(X, y, X_unlabeled=X[:, :4])
     with pytest.raises(InvalidParameterError, match="'augment' parameter"):
         clf.set_params(augment="rotate").fit(X, y)
-    with pytest.raises(ValueError, match=r"augment must return finite rows of shape \(n_samples, 6\); got shape \(3, 2\)"):
+    with pytest.raises(
+        ValueError, match=r"augment must return finite rows of shape \(n_samples, 6\); got shape \(3, 2\)"
+    ):
         clf.set_params(augment=lambda X, n, rng: np.zeros((3, 2))).fit(X, y)
 
 

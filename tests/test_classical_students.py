@@ -41,7 +41,9 @@ def expanded(X, Q, w):
 def test_soft_logistic_matches_sklearn_on_weighted_expanded_rows(n_classes, C):
     X, _, Q, w = soft_problem(n_classes)
     ours = fit_soft_logistic(LogisticRegression(C=C, tol=1e-10, max_iter=10_000), X, Q, np.arange(n_classes), w)
-    reference = LogisticRegression(C=C, tol=1e-10, max_iter=10_000).fit(*expanded(X, Q, w)[:2], sample_weight=expanded(X, Q, w)[2])
+    reference = LogisticRegression(C=C, tol=1e-10, max_iter=10_000).fit(
+        *expanded(X, Q, w)[:2], sample_weight=expanded(X, Q, w)[2]
+    )
     np.testing.assert_allclose(ours.predict_proba(X), reference.predict_proba(X), atol=1e-8)
     if C != np.inf:  # without a penalty the multinomial coefficients are not identified
         np.testing.assert_allclose(ours.coef_, reference.coef_, atol=1e-6)
@@ -79,7 +81,9 @@ def test_logistic_student_through_the_distiller(data):
 def test_logistic_class_weight_is_exact_with_sample_weight():
     X, _, Q, w = soft_problem(3)
     class_weight = {0: 2.0, 1: 0.5, 2: 1.0}
-    ours = fit_soft_logistic(LogisticRegression(class_weight=class_weight, tol=1e-10, max_iter=10_000), X, Q, np.arange(3), w)
+    ours = fit_soft_logistic(
+        LogisticRegression(class_weight=class_weight, tol=1e-10, max_iter=10_000), X, Q, np.arange(3), w
+    )
     Xe, ye, we = expanded(X, Q, w)
     reference = LogisticRegression(class_weight=class_weight, tol=1e-10, max_iter=10_000).fit(Xe, ye, sample_weight=we)
     np.testing.assert_allclose(ours.predict_proba(X), reference.predict_proba(X), atol=1e-8)
@@ -100,8 +104,15 @@ def test_logistic_routes_and_errors(data):
     from sklearn.linear_model import LogisticRegressionCV
 
     X, y = data
-    assert DistilledClassifier(LogisticRegression(), LogisticRegression(class_weight="balanced")).fit(X, y).route_ == "logistic"
-    l1 = LogisticRegression(solver="saga", max_iter=2000, **({"l1_ratio": 1.0} if LogisticRegression().penalty == "deprecated" else {"penalty": "l1"}))
+    assert (
+        DistilledClassifier(LogisticRegression(), LogisticRegression(class_weight="balanced")).fit(X, y).route_
+        == "logistic"
+    )
+    l1 = LogisticRegression(
+        solver="saga",
+        max_iter=2000,
+        **({"l1_ratio": 1.0} if LogisticRegression().penalty == "deprecated" else {"penalty": "l1"}),
+    )
     assert DistilledClassifier(LogisticRegression(), l1).fit(X, y).route_ == "sample_weight"
     assert DistilledClassifier(LogisticRegression(), LogisticRegressionCV(Cs=2)).fit(X, y).route_ == "sample_weight"
     with pytest.warns(ConvergenceWarning, match="failed to converge after 2 iterations"):
@@ -276,7 +287,9 @@ def test_regressor_with_the_wrong_output_shape(data):
         def predict(self, X):
             return super().predict(X)[:, 0]
 
-    with pytest.raises(ValueError, match=r"must predict one output per class, shape \(n_samples, 3\); it returned shape \(1,\)"):
+    with pytest.raises(
+        ValueError, match=r"must predict one output per class, shape \(n_samples, 3\); it returned shape \(1,\)"
+    ):
         DistilledClassifier(LogisticRegression(), Flat()).fit(X, y)
 
 
@@ -303,7 +316,9 @@ def test_route_override_and_errors(data):
     assert forced.fit(X, y).route_ == "sample_weight"
     with pytest.raises(ValueError, match="route='tree' cannot train the student LogisticRegression"):
         DistilledClassifier(LogisticRegression(), LogisticRegression(), route="tree").fit(X, y)
-    with pytest.raises(ValueError, match="route='regression_logits' cannot train the student GaussianNB: GaussianNB is not a regressor"):
+    with pytest.raises(
+        ValueError, match="route='regression_logits' cannot train the student GaussianNB: GaussianNB is not a regressor"
+    ):
         DistilledClassifier(LogisticRegression(), GaussianNB(), route="regression_logits").fit(X, y)
     with pytest.raises(InvalidParameterError, match="'route' parameter"):
         DistilledClassifier(LogisticRegression(), GaussianNB(), route="magic").fit(X, y)
@@ -325,7 +340,9 @@ def test_student_and_distillation_parameters_grid_searched_together(data):
 
 
 def test_sample_weight_route_never_early_stops_on_copies_of_training_rows():
-    X, y = make_classification(n_samples=4000, n_features=5, n_informative=4, n_redundant=0, n_classes=3, random_state=0)
+    X, y = make_classification(
+        n_samples=4000, n_features=5, n_informative=4, n_redundant=0, n_classes=3, random_state=0
+    )
     # 4,000 rows x 3 classes = 12,000 expanded rows: "auto" would switch early stopping on (> 10,000)
     clf = DistilledClassifier(
         LogisticRegression(), HistGradientBoostingClassifier(max_iter=15, random_state=0), T=4.0
@@ -338,7 +355,12 @@ def test_sample_weight_route_never_early_stops_on_copies_of_training_rows():
 
 @pytest.mark.parametrize(
     "params",
-    [{"ccp_alpha": 0.005}, {"min_impurity_decrease": 0.01}, {"class_weight": {0: 3.0, 1: 1.0, 2: 0.5, 3: 1.0}}, {"class_weight": "balanced", "max_depth": 4}],
+    [
+        {"ccp_alpha": 0.005},
+        {"min_impurity_decrease": 0.01},
+        {"class_weight": {0: 3.0, 1: 1.0, 2: 0.5, 3: 1.0}},
+        {"class_weight": "balanced", "max_depth": 4},
+    ],
     ids=["ccp_alpha", "min_impurity_decrease", "class_weight_dict", "class_weight_balanced"],
 )
 def test_soft_tree_parameters_mean_what_they_mean_for_a_gini_tree(params):
@@ -358,12 +380,20 @@ def test_class_weight_on_the_sample_weight_route():
     class_weight = {0: 4.0, 1: 1.0, 2: 0.25}
     from skdistill.students._soft_weights import fit_soft_weights
 
-    ours = fit_soft_weights(DecisionTreeClassifier(criterion="entropy", max_depth=4, class_weight=class_weight, random_state=0), X, Q, np.arange(3), w)
+    ours = fit_soft_weights(
+        DecisionTreeClassifier(criterion="entropy", max_depth=4, class_weight=class_weight, random_state=0),
+        X,
+        Q,
+        np.arange(3),
+        w,
+    )
     Xe, ye, we = expanded(X, Q, w)
     reference = DecisionTreeClassifier(criterion="entropy", max_depth=4, class_weight=class_weight, random_state=0)
     reference.fit(Xe, ye, sample_weight=we)
     np.testing.assert_allclose(ours.predict_proba(X), reference.predict_proba(X), atol=1e-10)
-    unweighted = fit_soft_weights(DecisionTreeClassifier(criterion="entropy", max_depth=4, random_state=0), X, Q, np.arange(3), w)
+    unweighted = fit_soft_weights(
+        DecisionTreeClassifier(criterion="entropy", max_depth=4, random_state=0), X, Q, np.arange(3), w
+    )
     assert not np.allclose(ours.predict_proba(X), unweighted.predict_proba(X))
 
 

@@ -35,9 +35,7 @@ def test_alpha_one_is_ordinary_training(data, teacher_module):
 
 def test_pure_distillation_learns_the_teacher_without_labels(data, teacher_module):
     X, _ = data
-    clf = DistilledClassifier(
-        teacher_module, fast_mlp(max_iter=300, learning_rate_init=0.01), T=1.0, alpha=0.0
-    ).fit(X)
+    clf = DistilledClassifier(teacher_module, fast_mlp(max_iter=300, learning_rate_init=0.01), T=1.0, alpha=0.0).fit(X)
     np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
     teacher_labels = clf.teacher_.predict(X)
     assert np.mean(clf.predict(X) == teacher_labels) > 0.9
@@ -284,7 +282,10 @@ def test_predict_before_fit(data, teacher_module):
     [
         ({"T": 0.0}, "The 'T' parameter of DistilledClassifier must be a float in the range \\(0(\\.0)?, inf\\)"),
         ({"T": -1.0}, "'T' parameter"),
-        ({"alpha": 1.5}, "The 'alpha' parameter of DistilledClassifier must be a float in the range \\[0(\\.0)?, 1(\\.0)?\\]"),
+        (
+            {"alpha": 1.5},
+            "The 'alpha' parameter of DistilledClassifier must be a float in the range \\[0(\\.0)?, 1(\\.0)?\\]",
+        ),
         ({"alpha": -0.1}, "'alpha' parameter"),
         ({"teacher": "a teacher"}, "'teacher' parameter"),
         ({"student": "a student"}, "'student' parameter"),
@@ -348,7 +349,9 @@ def test_unsupported_student_explains_what_works(data, teacher_module):
     from sklearn.cluster import KMeans
 
     X, y = data
-    with pytest.raises(TypeError, match="KMeans cannot learn from soft labels.*a regressor, MLPStudent, or TorchStudent"):
+    with pytest.raises(
+        TypeError, match="KMeans cannot learn from soft labels.*a regressor, MLPStudent, or TorchStudent"
+    ):
         DistilledClassifier(teacher_module, KMeans(n_clusters=3)).fit(X, y)
 
 
@@ -375,9 +378,9 @@ def test_a_fitted_teachers_parameters_cannot_be_tuned_or_changed(data):
 def test_an_unfitted_teachers_parameters_are_tuned_on_clones(data):
     X, y = data
     unfitted = LogisticRegression(C=1.0)
-    search = GridSearchCV(
-        DistilledClassifier(unfitted, fast_mlp(max_iter=5)), {"teacher__C": [0.01, 7.0]}, cv=2
-    ).fit(X, y)
+    search = GridSearchCV(DistilledClassifier(unfitted, fast_mlp(max_iter=5)), {"teacher__C": [0.01, 7.0]}, cv=2).fit(
+        X, y
+    )
     assert search.best_estimator_.teacher_.estimator_.C in (0.01, 7.0)
     assert unfitted.C == 1.0 and not hasattr(unfitted, "coef_")
 

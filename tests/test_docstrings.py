@@ -5,6 +5,8 @@ import importlib
 
 import pytest
 
+pytest.importorskip("matplotlib")  # skdistill.display's examples draw
+
 MODULES = [
     "skdistill._classifier",
     "skdistill.losses",
@@ -14,6 +16,7 @@ MODULES = [
     "skdistill.students._soft_regression",
     "skdistill.augment",
     "skdistill.metrics",
+    "skdistill.display",
 ]
 
 

@@ -36,7 +36,9 @@ def test_formulas():
 def test_fidelity_of_the_fitted_pair(data):
     X, y = data
     X_train, X_test, y_train = X[:100], X[100:], y[:100]
-    clf = DistilledClassifier(LogisticRegression(), DecisionTreeClassifier(max_depth=2), alpha=0.0).fit(X_train, y_train)
+    clf = DistilledClassifier(LogisticRegression(), DecisionTreeClassifier(max_depth=2), alpha=0.0).fit(
+        X_train, y_train
+    )
     teacher_proba = clf.teacher_.predict_proba(X_test)
     assert clf.fidelity(X_test) == fidelity_score(clf.teacher_.predict(X_test), clf.predict(X_test))
     assert clf.fidelity(X_test, metric="kl") == pytest.approx(kl_divergence(teacher_proba, clf.predict_proba(X_test)))

@@ -79,6 +79,8 @@ def test_a_tree_distilled_with_augmentation_agrees_with_its_teacher_more():
         ).fit(X_train, y_train)
         on_labels = DecisionTreeClassifier(max_depth=6, random_state=seed).fit(X_train, y_train)
         teacher_labels = teacher.predict(X_test)
-        gains.append(np.mean(distilled.predict(X_test) == teacher_labels) - np.mean(on_labels.predict(X_test) == teacher_labels))
+        gains.append(
+            np.mean(distilled.predict(X_test) == teacher_labels) - np.mean(on_labels.predict(X_test) == teacher_labels)
+        )
     assert min(gains) > 0.02, gains
     assert np.mean(gains) > 0.04, gains

@@ -180,7 +180,9 @@ def test_sklearn_teacher_sample_weight_is_passed_on(data):
     X, y = data
     weight = np.where(y == 0, 5.0, 1.0)
     teacher = SklearnTeacher(GaussianNB()).fit(X, y, sample_weight=weight)
-    np.testing.assert_allclose(teacher.estimator_.class_prior_, GaussianNB().fit(X, y, sample_weight=weight).class_prior_)
+    np.testing.assert_allclose(
+        teacher.estimator_.class_prior_, GaussianNB().fit(X, y, sample_weight=weight).class_prior_
+    )
 
 
 def test_sklearn_teacher_argument_errors(data):

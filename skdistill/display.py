@@ -1,0 +1,340 @@
+"""Plots in scikit-learn's ``Display`` style: fidelity, reliability (calibration), grid-search heatmaps.
+
+Each display has ``from_estimator`` and/or ``from_predictions`` (or ``from_cv_results``) constructors,
+keeps the numbers it drew as attributes, and exposes ``figure_`` and ``ax_``. matplotlib is an
+optional dependency (``pip install "skdistill[plot]"``).
+"""
+
+import numpy as np
+from sklearn.metrics import confusion_matrix
+from sklearn.utils.validation import check_is_fitted
+
+__all__ = ["FidelityDisplay", "GridSearchHeatmapDisplay", "ReliabilityDisplay"]
+
+
+def _pyplot():
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise ImportError(
+            "skdistill's displays draw with matplotlib, which is not installed; "
+            "pip install 'skdistill[plot]' (or matplotlib)."
+        ) from exc
+    return plt
+
+
+def _axes(ax):
+    if ax is None:
+        _, ax = _pyplot().subplots()
+    return ax
+
+
+class FidelityDisplay:
+    """Agreement matrix: how often the student predicts class j where the teacher predicts class i.
+
+    Rows are the teacher's predictions, columns the student's; each row is normalised to sum to 1,
+    so the diagonal is the per-class fidelity. The title gives the overall agreement.
+
+    Parameters
+    ----------
+    matrix : ndarray of shape (n_classes, n_classes)
+        Row-normalised agreement matrix.
+    labels : ndarray of shape (n_classes,)
+    fidelity : float
+        Share of rows where teacher and student agree.
+
+    Attributes
+    ----------
+    im_ : matplotlib AxesImage
+    text_ : ndarray of matplotlib Text, shape (n_classes, n_classes)
+    ax_ : matplotlib Axes
+    figure_ : matplotlib Figure
+
+    Examples
+    --------
+    >>> from skdistill.display import FidelityDisplay
+    >>> display = FidelityDisplay.from_predictions([0, 1, 1, 2], [0, 1, 2, 2])
+    >>> display.fidelity
+    0.75
+    """
+
+    def __init__(self, matrix, labels, fidelity):
+        self.matrix = matrix
+        self.labels = labels
+        self.fidelity = fidelity
+
+    @classmethod
+    def from_predictions(cls, teacher_labels, student_labels, *, labels=None, ax=None):
+        """Draw the agreement matrix from teacher and student predictions.
+
+        Parameters
+        ----------
+        teacher_labels, student_labels : array-like of shape (n_samples,)
+        labels : array-like, default=None
+            Class order; by default the sorted union of both.
+        ax : matplotlib Axes, default=None
+
+        Returns
+        -------
+        FidelityDisplay
+        """
+        teacher_labels, student_labels = np.asarray(teacher_labels), np.asarray(student_labels)
+        labels = np.unique(np.concatenate([teacher_labels, student_labels])) if labels is None else np.asarray(labels)
+        counts = confusion_matrix(teacher_labels, student_labels, labels=labels).astype(float)
+        totals = counts.sum(axis=1, keepdims=True)
+        matrix = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
+        display = cls(matrix, labels, float(np.mean(teacher_labels == student_labels)))
+        return display.plot(ax=ax)
+
+    @classmethod
+    def from_estimator(cls, estimator, X, *, ax=None):
+        """Draw the agreement matrix of a fitted ``DistilledClassifier`` on ``X`` (use held-out rows).
+
+        Parameters
+        ----------
+        estimator : DistilledClassifier
+        X : array-like of shape (n_samples, n_features)
+        ax : matplotlib Axes, default=None
+
+        Returns
+        -------
+        FidelityDisplay
+        """
+        check_is_fitted(estimator)
+        teacher_labels = estimator.classes_[estimator.teacher_proba(X).argmax(axis=1)]
+        return cls.from_predictions(teacher_labels, estimator.predict(X), labels=estimator.classes_, ax=ax)
+
+    def plot(self, *, ax=None):
+        """Draw on ``ax`` (a new figure when None).
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+
+        Returns
+        -------
+        FidelityDisplay
+        """
+        ax = _axes(ax)
+        self.im_ = ax.imshow(self.matrix, vmin=0.0, vmax=1.0, cmap="Blues")
+        n_classes = len(self.labels)
+        self.text_ = np.empty((n_classes, n_classes), dtype=object)
+        for i in range(n_classes):
+            for j in range(n_classes):
+                color = "white" if self.matrix[i, j] > 0.5 else "black"
+                self.text_[i, j] = ax.text(j, i, f"{self.matrix[i, j]:.2f}", ha="center", va="center", color=color)
+        ticks = np.arange(n_classes)
+        ax.set_xticks(ticks, [str(label) for label in self.labels])
+        ax.set_yticks(ticks, [str(label) for label in self.labels])
+        ax.set_xlabel("student predicts")
+        ax.set_ylabel("teacher predicts")
+        ax.set_title(f"agreement {self.fidelity:.3f}")
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+
+class ReliabilityDisplay:
+    """Reliability (calibration) diagram of teacher and student side by side.
+
+    For each model, rows are binned by the probability of the predicted class (its confidence); each
+    point is a bin's mean confidence against the share of its rows predicted correctly. A calibrated
+    model lies on the diagonal.
+
+    Parameters
+    ----------
+    curves : dict
+        ``{"teacher": (mean_confidence, accuracy), "student": (...)}``, arrays per bin.
+
+    Attributes
+    ----------
+    lines_ : dict of matplotlib Line2D
+    ax_ : matplotlib Axes
+    figure_ : matplotlib Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdistill.display import ReliabilityDisplay
+    >>> proba = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])
+    >>> display = ReliabilityDisplay.from_predictions([0, 1, 1], {"teacher": proba, "student": proba})
+    >>> sorted(display.lines_)
+    ['student', 'teacher']
+    """
+
+    def __init__(self, curves):
+        self.curves = curves
+
+    @classmethod
+    def from_predictions(cls, y_true, probabilities, *, labels=None, n_bins=10, ax=None):
+        """Draw reliability curves from true labels and each model's probabilities.
+
+        Parameters
+        ----------
+        y_true : array-like of shape (n_samples,)
+        probabilities : dict of str to ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``labels``.
+        labels : array-like of shape (n_classes,), default=None
+            Class of each column; by default ``0 .. n_classes - 1``.
+        n_bins : int, default=10
+            Equal-width confidence bins over [0, 1]; empty bins are skipped.
+        ax : matplotlib Axes, default=None
+
+        Returns
+        -------
+        ReliabilityDisplay
+        """
+        y_true = np.asarray(y_true)
+        curves = {}
+        for name, proba in probabilities.items():
+            proba = np.asarray(proba)
+            column_labels = np.arange(proba.shape[1]) if labels is None else np.asarray(labels)
+            confidence = proba.max(axis=1)
+            correct = column_labels[proba.argmax(axis=1)] == y_true
+            bins = np.minimum((confidence * n_bins).astype(int), n_bins - 1)
+            occupied = np.flatnonzero(np.bincount(bins, minlength=n_bins))
+            curves[name] = (
+                np.array([confidence[bins == b].mean() for b in occupied]),
+                np.array([correct[bins == b].mean() for b in occupied]),
+            )
+        return cls(curves).plot(ax=ax)
+
+    @classmethod
+    def from_estimator(cls, estimator, X, y, *, n_bins=10, ax=None):
+        """Draw the teacher's and the student's reliability on labelled rows ``X, y`` (held out).
+
+        Parameters
+        ----------
+        estimator : DistilledClassifier
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        n_bins : int, default=10
+        ax : matplotlib Axes, default=None
+
+        Returns
+        -------
+        ReliabilityDisplay
+        """
+        check_is_fitted(estimator)
+        probabilities = {"teacher": estimator.teacher_proba(X), "student": estimator.predict_proba(X)}
+        return cls.from_predictions(y, probabilities, labels=estimator.classes_, n_bins=n_bins, ax=ax)
+
+    def plot(self, *, ax=None):
+        """Draw on ``ax`` (a new figure when None).
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+
+        Returns
+        -------
+        ReliabilityDisplay
+        """
+        ax = _axes(ax)
+        ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfectly calibrated")
+        self.lines_ = {
+            name: ax.plot(confidence, accuracy, marker="o", label=name)[0]
+            for name, (confidence, accuracy) in self.curves.items()
+        }
+        ax.set_xlabel("confidence (probability of the predicted class)")
+        ax.set_ylabel("accuracy")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.legend()
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+
+class GridSearchHeatmapDisplay:
+    """Heatmap of a cross-validated score over two grid-search parameters (``T`` x ``alpha`` by default).
+
+    Parameters
+    ----------
+    scores : ndarray of shape (n_y_values, n_x_values)
+        Best score over the other parameters for each pair (NaN where a pair was not searched).
+    x_values, y_values : ndarray
+    x_label, y_label : str
+
+    Attributes
+    ----------
+    im_ : matplotlib AxesImage
+    ax_ : matplotlib Axes
+    figure_ : matplotlib Figure
+
+    Examples
+    --------
+    >>> from skdistill.display import GridSearchHeatmapDisplay
+    >>> cv_results = {"param_T": [1, 1, 4, 4], "param_alpha": [0.0, 0.5, 0.0, 0.5],
+    ...               "mean_test_score": [0.8, 0.7, 0.9, 0.6]}
+    >>> GridSearchHeatmapDisplay.from_cv_results(cv_results).scores.tolist()
+    [[0.8, 0.9], [0.7, 0.6]]
+    """
+
+    def __init__(self, scores, x_values, y_values, x_label, y_label):
+        self.scores = scores
+        self.x_values = x_values
+        self.y_values = y_values
+        self.x_label = x_label
+        self.y_label = y_label
+
+    @classmethod
+    def from_cv_results(cls, cv_results, *, x="T", y="alpha", score="mean_test_score", ax=None):
+        """Draw ``score`` over parameters ``x`` and ``y`` of ``GridSearchCV.cv_results_``.
+
+        Parameters
+        ----------
+        cv_results : dict
+            ``cv_results_`` of a fitted search.
+        x, y : str, default="T", "alpha"
+            Parameter names; a suffix is enough (``"T"`` finds ``distilledclassifier__T`` in a pipeline).
+        score : str, default="mean_test_score"
+        ax : matplotlib Axes, default=None
+
+        Returns
+        -------
+        GridSearchHeatmapDisplay
+        """
+        x_key, y_key = _param_key(cv_results, x), _param_key(cv_results, y)
+        x_column, y_column = np.asarray(cv_results[x_key], dtype=object), np.asarray(cv_results[y_key], dtype=object)
+        x_values = np.array(sorted(set(x_column.tolist())), dtype=object)
+        y_values = np.array(sorted(set(y_column.tolist())), dtype=object)
+        scores = np.full((len(y_values), len(x_values)), np.nan)
+        for x_value, y_value, value in zip(x_column, y_column, np.asarray(cv_results[score], dtype=float)):
+            i, j = y_values.tolist().index(y_value), x_values.tolist().index(x_value)
+            scores[i, j] = value if np.isnan(scores[i, j]) else max(scores[i, j], value)
+        return cls(scores, x_values, y_values, x_key.removeprefix("param_"), y_key.removeprefix("param_")).plot(ax=ax)
+
+    def plot(self, *, ax=None):
+        """Draw on ``ax`` (a new figure when None).
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+
+        Returns
+        -------
+        GridSearchHeatmapDisplay
+        """
+        ax = _axes(ax)
+        self.im_ = ax.imshow(self.scores, cmap="viridis", origin="lower", aspect="auto")
+        for i in range(self.scores.shape[0]):
+            for j in range(self.scores.shape[1]):
+                if not np.isnan(self.scores[i, j]):
+                    ax.text(j, i, f"{self.scores[i, j]:.3f}", ha="center", va="center", color="white")
+        ax.set_xticks(np.arange(len(self.x_values)), [str(v) for v in self.x_values])
+        ax.set_yticks(np.arange(len(self.y_values)), [str(v) for v in self.y_values])
+        ax.set_xlabel(self.x_label)
+        ax.set_ylabel(self.y_label)
+        ax.figure.colorbar(self.im_, ax=ax)
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+
+def _param_key(cv_results, name):
+    """The ``param_*`` key of ``cv_results`` for ``name`` (exact, or ending in ``__name``)."""
+    matches = [
+        key for key in cv_results if key == f"param_{name}" or (key.startswith("param_") and key.endswith(f"__{name}"))
+    ]
+    if len(matches) != 1:
+        searched = [key.removeprefix("param_") for key in cv_results if key.startswith("param_")]
+        raise ValueError(f"Parameter {name!r} must match exactly one searched parameter; searched: {searched}.")
+    return matches[0]
