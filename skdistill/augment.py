@@ -186,6 +186,12 @@ def as_augmenter(augment):
     Returns
     -------
     object or None
+
+    Examples
+    --------
+    >>> from skdistill.augment import as_augmenter
+    >>> as_augmenter("munge")
+    Munge()
     """
     if augment is None:
         return None

@@ -16,7 +16,7 @@ __all__ = ["distillation_loss", "tempered_log_softmax"]
 
 
 def tempered_log_softmax(logits, T):
-    """``log(softmax(logits / T))`` along the class axis.
+    """Compute ``log(softmax(logits / T))`` along the class axis.
 
     Parameters
     ----------
@@ -27,6 +27,13 @@ def tempered_log_softmax(logits, T):
     Returns
     -------
     torch.Tensor of shape (n_samples, n_classes)
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdistill.losses import tempered_log_softmax
+    >>> tempered_log_softmax(torch.tensor([[2.0, 0.0]]), T=2.0).exp().round(decimals=3)
+    tensor([[0.7310, 0.2690]])
     """
     return F.log_softmax(logits / T, dim=1)
 

@@ -125,6 +125,20 @@ def fidelity_scorer(estimator, X, y=None):
     Returns
     -------
     float
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.model_selection import cross_val_score
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from skdistill import DistilledClassifier
+    >>> from skdistill.metrics import fidelity_scorer
+    >>> X, y = load_iris(return_X_y=True)
+    >>> distiller = DistilledClassifier(LogisticRegression(max_iter=500), DecisionTreeClassifier(max_depth=2))
+    >>> scores = cross_val_score(distiller, X, y, cv=3, scoring=fidelity_scorer)
+    >>> bool((scores > 0.5).all())
+    True
     """
     distiller, X = _distiller_and_input(estimator, X)
     return distiller.fidelity(X, metric="agreement")
@@ -142,6 +156,20 @@ def neg_kl_divergence_scorer(estimator, X, y=None):
     Returns
     -------
     float
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.model_selection import cross_val_score
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from skdistill import DistilledClassifier
+    >>> from skdistill.metrics import neg_kl_divergence_scorer
+    >>> X, y = load_iris(return_X_y=True)
+    >>> distiller = DistilledClassifier(LogisticRegression(max_iter=500), DecisionTreeClassifier(max_depth=2))
+    >>> scores = cross_val_score(distiller, X, y, cv=3, scoring=neg_kl_divergence_scorer)
+    >>> bool((scores <= 0).all())
+    True
     """
     distiller, X = _distiller_and_input(estimator, X)
     return -distiller.fidelity(X, metric="kl")
@@ -159,6 +187,20 @@ def neg_total_variation_scorer(estimator, X, y=None):
     Returns
     -------
     float
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.model_selection import cross_val_score
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from skdistill import DistilledClassifier
+    >>> from skdistill.metrics import neg_total_variation_scorer
+    >>> X, y = load_iris(return_X_y=True)
+    >>> distiller = DistilledClassifier(LogisticRegression(max_iter=500), DecisionTreeClassifier(max_depth=2))
+    >>> scores = cross_val_score(distiller, X, y, cv=3, scoring=neg_total_variation_scorer)
+    >>> bool((scores <= 0).all())
+    True
     """
     distiller, X = _distiller_and_input(estimator, X)
     return -distiller.fidelity(X, metric="total_variation")

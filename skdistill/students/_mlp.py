@@ -168,6 +168,7 @@ class MLPStudent(_BaseTorchStudent):
         self.verbose = verbose
 
     def check_params(self):
+        """Validate the parameters now, before any work; raise a clear error if one is wrong."""
         super().check_params()
         sizes = self._hidden_layer_sizes()
         if any(not isinstance(size, Integral) or size < 1 for size in sizes):
