@@ -66,3 +66,19 @@ def test_fidelity_vs_depth_table():
     assert [int(row[0]) for row in rows] == [2, 4, 6, 8, 10]
     distilled_fidelity = [float(row[1]) for row in rows]
     assert distilled_fidelity[-1] > distilled_fidelity[0] + 0.3  # deeper trees imitate the network better
+
+
+@pytest.mark.slow
+def test_grid_search_heatmap_example():
+    output = run_example("plot_grid_search_heatmap.py")
+    best = re.search(r"best parameters: \{'T': ([\d.]+), 'alpha': ([\d.]+)\}", output)
+    assert best and float(best.group(1)) in (1.0, 2.0, 4.0, 8.0)
+    assert float(re.search(r"held-out accuracy of the best student: ([\d.]+)", output).group(1)) > 0.9
+
+
+@pytest.mark.slow
+def test_transfer_set_example_compares_every_augmenter():
+    output = run_example("plot_transfer_set_augmentation.py")
+    rows = dict(re.findall(r"^(None|noise|munge|mixup|tree on labels)\s+([\d.]+)", output, re.M))
+    assert set(rows) == {"None", "noise", "munge", "mixup", "tree on labels"}
+    assert all(0.5 < float(value) <= 1.0 for value in rows.values())
