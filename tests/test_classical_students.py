@@ -416,3 +416,18 @@ def test_students_the_routes_refuse_before_any_work(data):
     with pytest.raises(TypeError, match="put the preprocessing around the distiller"):
         DistilledClassifier(counting, make_pipeline(StandardScaler(), LogisticRegression())).fit(X, y)
     assert counting.rows_scored == 0
+
+
+@pytest.mark.parametrize(
+    "student",
+    [LogisticRegression(), DecisionTreeClassifier(max_depth=3), GaussianNB(), Ridge()],
+    ids=lambda s: type(s).__name__,
+)
+def test_classical_students_survive_pickling(data, student):
+    import pickle
+
+    X, y = data
+    clf = DistilledClassifier(LogisticRegression(), student, augment="munge", random_state=0).fit(X, y)
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    np.testing.assert_array_equal(restored.teacher_proba(X), clf.teacher_proba(X))
