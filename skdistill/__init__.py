@@ -5,18 +5,23 @@ Distil a heavy teacher (a PyTorch network, a boosted ensemble, any classifier) i
 scikit-learn API: ``fit``, ``predict_proba``, pipelines, grid search, cross-validation, pickling.
 """
 
-from ._classifier import DistilledClassifier
-from .students import MLPStudent, RegressorStudent, TorchStudent
-from .teachers import SklearnTeacher, TorchTeacher
+__version__ = "0.1.0.dev0"  # first: the teacher-output cache keys on it
 
-__version__ = "0.1.0.dev0"
+from ._cache import TeacherCacheInfo, clear_teacher_cache, set_teacher_cache_limits, teacher_cache_info  # noqa: E402
+from ._classifier import DistilledClassifier  # noqa: E402
+from .students import MLPStudent, RegressorStudent, TorchStudent  # noqa: E402
+from .teachers import SklearnTeacher, TorchTeacher  # noqa: E402
 
 __all__ = [
     "DistilledClassifier",
     "MLPStudent",
     "RegressorStudent",
     "SklearnTeacher",
+    "TeacherCacheInfo",
     "TorchStudent",
     "TorchTeacher",
+    "clear_teacher_cache",
+    "set_teacher_cache_limits",
+    "teacher_cache_info",
     "__version__",
 ]

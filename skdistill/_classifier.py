@@ -7,10 +7,11 @@ import torch
 from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context
 from sklearn.utils import _safe_indexing, check_array, check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, Options, RealNotInt, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, _num_samples, check_is_fitted, validate_data
 
+from . import _cache
 from ._base import DistillationTargets, check_at_least_two_classes, clone_sharing, refuse_nested, without_nested
 from ._soft_targets import UNLABELLED
 from .augment import AUGMENTERS, as_augmenter
@@ -82,6 +83,15 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         Number of synthetic rows: an int, or a float times the number of training rows.
     random_state : int, RandomState instance or None, default=None
         Seeds the augmentation.
+    memory : None, str, joblib.Memory or False, default=None
+        Where the teacher's outputs are cached, so that fits on the same data (grid-search candidates
+        on the same fold, the refit, repeated fits) run the teacher once. ``None``: in this process,
+        bounded (see :func:`~skdistill.set_teacher_cache_limits`). A path or a
+        :class:`joblib.Memory`: also on disk, shared by processes (``GridSearchCV(n_jobs=...)``, Dask
+        workers on one file system) and Python sessions, as in ``Pipeline(memory=...)``. ``False``:
+        no caching. The key covers the data, the teacher's parameters and weights (or fitted state)
+        and the code of user-defined teacher classes, so a changed teacher or dataset never hits. An
+        unfitted teacher is cached fitted: candidates on the same fold share one teacher fit.
 
     Attributes
     ----------
@@ -110,9 +120,10 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     Notes
     -----
-    The teacher runs once per fit, in eval mode, without gradients, in batches; its outputs are
-    computed before the student is trained, and bad outputs (wrong width, NaN or inf) stop the fit
-    with a ``ValueError`` before any training.
+    The teacher runs at most once per fit (not at all when its outputs on this data are cached, see
+    ``memory``), in eval mode, without gradients, in batches; its outputs are computed before the
+    student is trained, and bad outputs (wrong width, NaN or inf) stop the fit with a ``ValueError``
+    before any training.
 
     References
     ----------
@@ -144,6 +155,7 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         "augment": [StrOptions(set(AUGMENTERS)), HasMethods(["sample"]), callable, None],
         "augment_size": [Interval(Integral, 1, None, closed="left"), Interval(RealNotInt, 0, None, closed="neither")],
         "random_state": ["random_state"],
+        "memory": [None, str, HasMethods(["cache"]), Options(bool, {False})],
     }
 
     def __init__(
@@ -157,6 +169,7 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         augment=None,
         augment_size=1.0,
         random_state=None,
+        memory=None,
     ):
         self.teacher = teacher
         self.student = student
@@ -166,6 +179,7 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.augment = augment
         self.augment_size = augment_size
         self.random_state = random_state
+        self.memory = memory
 
     def _teacher_is_shared(self):
         """A trained teacher given as it is (not through an adapter) is shared by clone, never refitted."""
@@ -258,7 +272,7 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
         # The teacher: fitted if needed and run once on the labelled rows (all of them, with their
         # weights), then on the transfer set. Rows of weight 0 are then left out of the student's data.
-        teacher_logits = teacher.fit_logits(X, y, sample_weight=sample_weight)
+        teacher_logits = _cache.fit_logits(teacher, X, y, sample_weight, memory=self.memory)
         self.teacher_ = teacher
         self.classes_, self._teacher_columns = _align_classes(teacher.classes_, y, hint=teacher._relabel_hint)
         transfer = _stack_rows(X_unlabeled, self._augmented_rows(augmenter, X_checked[kept]), like=X)
@@ -267,7 +281,7 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         logits = [teacher_logits[kept]]
         if transfer is not None:
             X_student = _stack_rows(X_student, transfer, like=X)
-            logits.append(teacher.logits(transfer))
+            logits.append(_cache.logits(teacher, transfer, memory=self.memory))
         n_transfer = 0 if transfer is None else _num_samples(transfer)
 
         y_index = None
@@ -326,7 +340,7 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         ndarray of shape (n_samples, n_classes)
         """
         check_is_fitted(self)
-        return softmax(self.teacher_.logits(X)[:, self._teacher_columns], axis=1)
+        return softmax(_cache.logits(self.teacher_, X, memory=self.memory)[:, self._teacher_columns], axis=1)
 
     def fidelity(self, X, metric="agreement"):
         """How closely the student imitates the teacher on ``X`` (use held-out rows).

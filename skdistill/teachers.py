@@ -116,6 +116,28 @@ class _TeacherAdapter(LogitsPredictionMixin, BaseEstimator):
     def _logits(self, X):
         return self.logits(X)
 
+    def _fitted_state(self):
+        """The attributes ``fit`` set, for the teacher-output cache; a shared model is named, not stored."""
+        params = self.get_params(deep=False)
+        state = {}
+        for name, value in vars(self).items():
+            if name.endswith("_") and not name.startswith("_"):
+                shared = [param for param, param_value in params.items() if param_value is value]
+                state[name] = _SharedParameter(shared[0]) if shared else value
+        return state
+
+    def _set_fitted_state(self, state):
+        """Restore what :meth:`_fitted_state` returned (a shared model is this adapter's own parameter)."""
+        for name, value in state.items():
+            setattr(self, name, getattr(self, value.name) if isinstance(value, _SharedParameter) else value)
+
+
+class _SharedParameter:
+    """In a cached fitted state: "this attribute is the adapter's parameter ``name``" (a trained model)."""
+
+    def __init__(self, name):
+        self.name = name
+
 
 class TorchTeacher(_TeacherAdapter):
     """A trained PyTorch module used as a teacher.

@@ -5,6 +5,8 @@ import pytest
 import torch
 from sklearn.datasets import make_classification
 
+from skdistill import clear_teacher_cache
+
 N_FEATURES = 6
 N_CLASSES = 3
 
@@ -71,3 +73,11 @@ def assert_unchanged(module, before):
         assert torch.equal(state[name], before[0][name]), name
     assert training == before[1]
     assert requires_grad == before[2]
+
+
+@pytest.fixture(autouse=True)
+def empty_teacher_cache():
+    """Each test starts with an empty in-process teacher-output cache, so counts never leak between tests."""
+    clear_teacher_cache()
+    yield
+    clear_teacher_cache()

@@ -49,7 +49,9 @@ def test_the_teacher_labels_each_synthetic_row_once(data, teacher_module):
     DistilledClassifier(counting, MLPStudent(max_iter=2, random_state=0), augment="noise", augment_size=40).fit(X, y)
     assert counting.rows_scored == len(X) + 40
     counting.batch_sizes.clear()
-    DistilledClassifier(counting, MLPStudent(max_iter=2, random_state=0), augment="mixup", augment_size=0.5).fit(X, y)
+    DistilledClassifier(
+        counting, MLPStudent(max_iter=2, random_state=0), augment="mixup", augment_size=0.5, memory=False
+    ).fit(X, y)
     assert counting.rows_scored == len(X) + 75
 
 

@@ -1,0 +1,379 @@
+"""The teacher-output cache: a teacher scores a given dataset once, whatever number of fits need it.
+
+Grid search trains many students against one teacher on the same folds. The teacher's outputs (and,
+for a teacher that must be fitted first, the fitted teacher) are stored under a key that covers
+everything they depend on, so a stale hit is impossible:
+
+- the data: ``X`` (values, dtype, shape, DataFrame columns and index), ``y`` and ``sample_weight``;
+- the teacher adapter in its current state: its parameters, the module's weights and buffers or the
+  scikit-learn model's fitted state (everything pickling captures);
+- the code that computes the outputs: the bytecode of every user-defined class in the teacher (torch
+  modules, custom estimators), and the versions of skdistill, scikit-learn, torch and numpy.
+
+Outputs live in a bounded in-process store (least recently used entries go first) and, when a
+distiller is given ``memory=``, in a :class:`joblib.Memory` on disk, which processes share (as in
+``GridSearchCV(n_jobs>1)``) and which outlives the Python session.
+"""
+
+import pickle
+import threading
+import types
+import warnings
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+import scipy
+import sklearn
+import torch
+from joblib.hashing import NumpyHasher
+from sklearn.utils.validation import check_memory
+
+from . import __version__
+
+__all__ = ["clear_teacher_cache", "set_teacher_cache_limits", "teacher_cache_info"]
+
+# Classes from these packages are identified by the package's version, not by their code.
+_VERSIONED_PACKAGES = {"builtins", "numpy", "scipy", "sklearn", "torch", "skdistill", "joblib", "pandas"}
+_VERSIONS = (__version__, sklearn.__version__, torch.__version__, np.__version__, scipy.__version__)
+
+
+@dataclass(frozen=True)
+class TeacherCacheInfo:
+    """Statistics of the in-process teacher-output cache (see :func:`teacher_cache_info`).
+
+    Parameters
+    ----------
+    hits : int
+        Lookups answered from the cache (in-process or on disk) since the last clear.
+    misses : int
+        Lookups that ran the teacher.
+    entries : int
+        Entries held in this process.
+    nbytes : int
+        Bytes of teacher outputs held in this process.
+    max_bytes : int
+        Limit on ``nbytes``; the least recently used entries are dropped to stay under it.
+    max_entries : int
+        Limit on ``entries``.
+
+    Examples
+    --------
+    >>> from skdistill import teacher_cache_info
+    >>> info = teacher_cache_info()
+    >>> info.nbytes <= info.max_bytes
+    True
+    """
+
+    hits: int
+    misses: int
+    entries: int
+    nbytes: int
+    max_bytes: int
+    max_entries: int
+
+
+class _LRUStore:
+    """A thread-safe least-recently-used store bounded in bytes and in entries."""
+
+    def __init__(self, max_bytes, max_entries):
+        self.max_bytes = max_bytes
+        self.max_entries = max_entries
+        self._entries = OrderedDict()
+        self._nbytes = 0
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key):
+        with self._lock:
+            if key not in self._entries:
+                return None
+            self._entries.move_to_end(key)
+            return self._entries[key][0]
+
+    def put(self, key, value, nbytes):
+        with self._lock:
+            if key in self._entries or nbytes > self.max_bytes or self.max_entries < 1:
+                return
+            self._entries[key] = (value, nbytes)
+            self._nbytes += nbytes
+            self._shrink()
+
+    def _shrink(self):
+        while self._entries and (self._nbytes > self.max_bytes or len(self._entries) > self.max_entries):
+            _, (_, nbytes) = self._entries.popitem(last=False)
+            self._nbytes -= nbytes
+
+    def count(self, hit):
+        with self._lock:
+            if hit:
+                self.hits += 1
+            else:
+                self.misses += 1
+
+    def clear(self):
+        with self._lock:
+            self._entries.clear()
+            self._nbytes = 0
+            self.hits = self.misses = 0
+
+    def set_limits(self, max_bytes, max_entries):
+        with self._lock:
+            self.max_bytes = max_bytes
+            self.max_entries = max_entries
+            self._shrink()
+
+    def info(self):
+        with self._lock:
+            return TeacherCacheInfo(
+                self.hits, self.misses, len(self._entries), self._nbytes, self.max_bytes, self.max_entries
+            )
+
+
+_IN_PROCESS = _LRUStore(max_bytes=512 * 2**20, max_entries=128)
+
+
+def teacher_cache_info():
+    """Return statistics of this process's teacher-output cache: hits, misses, size and limits.
+
+    Returns
+    -------
+    TeacherCacheInfo
+        ``hits``, ``misses``, ``entries``, ``nbytes``, ``max_bytes`` and ``max_entries``.
+
+    See Also
+    --------
+    clear_teacher_cache : Empty the cache.
+    set_teacher_cache_limits : Bound its size.
+
+    Examples
+    --------
+    >>> from skdistill import clear_teacher_cache, teacher_cache_info
+    >>> clear_teacher_cache()
+    >>> teacher_cache_info().entries
+    0
+    """
+    return _IN_PROCESS.info()
+
+
+def clear_teacher_cache():
+    """Drop every teacher output held in this process and reset the hit and miss counts.
+
+    A ``memory=`` cache on disk is not touched: clear it with its own ``joblib.Memory.clear()``.
+
+    See Also
+    --------
+    teacher_cache_info : Statistics of the cache.
+
+    Examples
+    --------
+    >>> from skdistill import clear_teacher_cache
+    >>> clear_teacher_cache()
+    """
+    _IN_PROCESS.clear()
+
+
+def set_teacher_cache_limits(max_bytes=512 * 2**20, max_entries=128):
+    """Bound the memory this process's teacher-output cache may hold.
+
+    The least recently used entries are dropped first; an output larger than ``max_bytes`` is not
+    kept at all. ``max_entries=0`` turns in-process caching off for every distiller.
+
+    Parameters
+    ----------
+    max_bytes : int, default=512 * 2**20
+        Bytes of teacher outputs (logits) held at most.
+    max_entries : int, default=128
+        Entries held at most (an entry is one teacher on one dataset).
+
+    See Also
+    --------
+    teacher_cache_info : The current size and limits.
+
+    Examples
+    --------
+    >>> from skdistill import set_teacher_cache_limits, teacher_cache_info
+    >>> set_teacher_cache_limits(max_bytes=2**20, max_entries=8)
+    >>> teacher_cache_info().max_entries
+    8
+    >>> set_teacher_cache_limits()  # back to the defaults
+    """
+    for name, value in (("max_bytes", max_bytes), ("max_entries", max_entries)):
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:
+            raise ValueError(f"{name} must be a non-negative int; got {value!r}.")
+    _IN_PROCESS.set_limits(int(max_bytes), int(max_entries))
+
+
+def fit_logits(teacher, X, y, sample_weight, *, memory):
+    """``teacher.fit_logits(X, y, sample_weight)`` through the cache; ``teacher`` ends up fitted either way.
+
+    Parameters
+    ----------
+    teacher : TorchTeacher or SklearnTeacher
+        An unfitted adapter; fitted in place, or given the fitted state of an identical earlier fit.
+    X, y, sample_weight
+        As for ``fit_logits``.
+    memory : None, False, str or joblib.Memory
+        None: in-process cache only. False: no caching. Otherwise: in-process, then on disk.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_classes)
+        Read-only when it comes from the cache.
+    """
+
+    def compute():
+        logits = teacher.fit_logits(X, y, sample_weight=sample_weight)
+        return teacher._fitted_state(), logits
+
+    key = None if memory is False else _key("fit_logits", teacher, X, y, sample_weight, memory=memory)
+    if key is None:
+        return compute()[1]
+    state, logits = _lookup(key, compute, memory)
+    teacher._set_fitted_state(state)
+    return logits
+
+
+def logits(teacher, X, *, memory):
+    """``teacher.logits(X)`` of a fitted adapter, through the cache.
+
+    Parameters
+    ----------
+    teacher : TorchTeacher or SklearnTeacher
+        A fitted adapter.
+    X : array-like of shape (n_samples, n_features)
+    memory : None, False, str or joblib.Memory
+        As in :func:`fit_logits`.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_classes)
+    """
+    key = None if memory is False else _key("logits", teacher, X, memory=memory)
+    if key is None:
+        return teacher.logits(X)
+    return _lookup(key, lambda: teacher.logits(X), memory)
+
+
+def _lookup(key, compute, memory):
+    value = _IN_PROCESS.get(key)
+    if value is not None:
+        _IN_PROCESS.count(hit=True)
+        return value
+    computed = []
+
+    def compute_and_note():
+        computed.append(True)
+        return compute()
+
+    if memory is None:
+        value = compute_and_note()
+    else:
+        value = check_memory(memory).cache(_stored_teacher_outputs, ignore=["compute"])(key, compute_and_note)
+    _IN_PROCESS.count(hit=not computed)
+    value = _read_only(value)
+    _IN_PROCESS.put(key, value, _nbytes(value))
+    return value
+
+
+def _stored_teacher_outputs(key, compute):
+    """What ``joblib.Memory`` caches: the outputs under ``key`` (``compute`` is not part of the key)."""
+    return compute()
+
+
+def _read_only(value):
+    """Cached arrays are shared by every fit that hits them: make accidental writes raise."""
+    if isinstance(value, np.ndarray):
+        value.flags.writeable = False
+    elif isinstance(value, tuple):
+        for part in value:
+            _read_only(part)
+    return value
+
+
+def _nbytes(value):
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, tuple):
+        return sum(_nbytes(part) for part in value)
+    return 0
+
+
+def _key(kind, teacher, *data, memory):
+    """A digest of everything the outputs of ``kind`` depend on (see the module docstring).
+
+    None when the teacher or the data cannot be pickled (a class defined inside a function, a
+    lambda): such outputs are not cached, with a warning when ``memory=`` asked for a disk cache.
+    """
+    try:
+        hasher = _TensorAwareHasher()
+        return hasher.hash((kind, _VERSIONS, _code_fingerprint(teacher), teacher, data))
+    except (pickle.PicklingError, TypeError, AttributeError, RuntimeError) as exc:
+        if memory is not None:
+            warnings.warn(
+                f"The teacher's outputs are not cached: the teacher or the data cannot be pickled ({exc}). "
+                "Define the teacher's classes at module level to cache them.",
+                UserWarning,
+                stacklevel=4,
+            )
+        return None
+
+
+class _TensorAwareHasher(NumpyHasher):
+    """joblib's hasher, with torch tensors hashed by content.
+
+    A tensor's own pickle embeds the address of its storage, so two identical modules (or one module
+    and its copy in a worker process) would never hash alike.
+    """
+
+    def save(self, obj):
+        if isinstance(obj, torch.Tensor):
+            data = obj.detach()
+            if data.layout != torch.strided:
+                data = data.to_dense()
+            if data.is_quantized:
+                data = data.int_repr()
+            content = data.cpu().contiguous().reshape(-1).view(torch.uint8).numpy()
+            obj = ("torch.Tensor", type(obj).__name__, str(obj.dtype), tuple(obj.shape), obj.requires_grad, content)
+        super().save(obj)
+
+
+def _code_fingerprint(teacher):
+    """The bytecode of every user-defined class in the teacher, so that editing ``forward`` misses."""
+    classes = {type(obj) for obj in _parts_of(teacher)}
+    fingerprint = []
+    for cls in sorted(classes, key=lambda c: f"{c.__module__}.{c.__qualname__}"):
+        for klass in cls.__mro__:
+            if klass.__module__.partition(".")[0] in _VERSIONED_PACKAGES:
+                continue
+            # Only code: other class attributes come and go (pickle caches __slotnames__ on first use).
+            code = sorted((name, _code_of(value)) for name, value in vars(klass).items() if _code_of(value))
+            fingerprint.append((klass.__module__, klass.__qualname__, code))
+    return fingerprint
+
+
+def _parts_of(teacher):
+    """The teacher adapter, its model and the model's parts (submodules, nested estimators)."""
+    parts = [teacher]
+    for value in vars(teacher).values():
+        if isinstance(value, torch.nn.Module):
+            parts.extend(value.modules())
+        elif hasattr(value, "get_params"):
+            parts.append(value)
+            parts.extend(v for v in value.get_params(deep=True).values() if hasattr(v, "get_params"))
+    return parts
+
+
+def _code_of(obj):
+    """A process-independent description of a function's code (None for non-functions)."""
+    obj = getattr(obj, "__func__", obj)  # classmethod, staticmethod
+    if isinstance(obj, property):
+        return [_code_of(f) for f in (obj.fget, obj.fset, obj.fdel)]
+    code = getattr(obj, "__code__", None)
+    return None if code is None else _code_description(code)
+
+
+def _code_description(code):
+    consts = tuple(_code_description(c) if isinstance(c, types.CodeType) else repr(c) for c in code.co_consts)
+    return (code.co_code, consts, code.co_names)

@@ -1,0 +1,309 @@
+"""The teacher-output cache: the teacher scores each dataset once, and a changed teacher or dataset never hits."""
+
+import os
+import pickle
+
+import joblib
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.utils._param_validation import InvalidParameterError
+
+from skdistill import (
+    DistilledClassifier,
+    MLPStudent,
+    TorchTeacher,
+    clear_teacher_cache,
+    set_teacher_cache_limits,
+    teacher_cache_info,
+)
+from skdistill.metrics import fidelity_scorer
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+class RowLoggingTeacher(torch.nn.Module):
+    """A linear teacher that appends the id (column 0) of every row it scores to a file.
+
+    The log lives in a file, not in the module, so that logging does not change the module (and its
+    cache key), and so that worker processes of a parallel grid search can log too.
+    """
+
+    def __init__(self, n_features, n_classes, log_path):
+        super().__init__()
+        self.linear = torch.nn.Linear(n_features, n_classes)
+        self.log_path = str(log_path)
+
+    def forward(self, x):
+        ids = " ".join(str(int(i)) for i in x[:, 0].tolist())
+        fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+        try:
+            os.write(fd, (ids + "\n").encode())  # one O_APPEND write: atomic across processes
+        finally:
+            os.close(fd)
+        return self.linear(x)
+
+
+def rows_scored(log_path, n_rows):
+    """How many times the teacher scored each row id."""
+    if not os.path.exists(log_path):
+        return np.zeros(n_rows, dtype=int)
+    with open(log_path) as log:
+        ids = [int(i) for line in log for i in line.split()]
+    return np.bincount(np.array(ids, dtype=int), minlength=n_rows)
+
+
+@pytest.fixture
+def id_data():
+    """(X, y) whose column 0 is the row id, so a logging teacher can tell which rows it scored."""
+    X, y = make_classification(n_samples=200, n_features=5, n_informative=4, n_redundant=0, random_state=0)
+    X = np.column_stack([np.arange(len(X)), X]).astype(np.float32)
+    return X, y
+
+
+def logging_teacher(tmp_path, seed=0):
+    torch.manual_seed(seed)
+    return RowLoggingTeacher(6, 2, tmp_path / "scored.log")
+
+
+GRID = {"T": [1.0, 2.0, 4.0, 8.0], "alpha": [0.0, 0.1, 0.5, 0.9]}
+N_FOLDS = 5
+
+
+def small_student():
+    return MLPStudent(hidden_layer_sizes=(4,), max_iter=3, random_state=0)
+
+
+@pytest.mark.parametrize("n_jobs, on_disk", [(1, False), (2, True)])
+def test_a_grid_search_scores_each_training_row_at_most_once_per_fold_plus_the_refit(
+    id_data, tmp_path, n_jobs, on_disk
+):
+    X, y = id_data
+    teacher = logging_teacher(tmp_path)
+    memory = str(tmp_path / "cache") if on_disk else None
+    search = GridSearchCV(DistilledClassifier(teacher, small_student(), memory=memory), GRID, cv=N_FOLDS, n_jobs=n_jobs)
+    search.fit(X, y)
+    counts = rows_scored(teacher.log_path, len(X))
+    # Each row is in the training part of 4 folds, plus the refit: 5 passes, at most folds + 1.
+    assert counts.max() <= N_FOLDS + 1
+    assert counts.min() == N_FOLDS  # and every row was scored for each of its fits
+    assert len(search.cv_results_["params"]) == 16
+
+
+def test_without_the_cache_the_same_grid_scores_each_row_once_per_candidate(id_data, tmp_path):
+    X, y = id_data
+    teacher = logging_teacher(tmp_path)
+    GridSearchCV(DistilledClassifier(teacher, small_student(), memory=False), GRID, cv=N_FOLDS).fit(X, y)
+    # 16 candidates x 4 training folds per row + the refit: what the cache saves.
+    assert (rows_scored(teacher.log_path, len(X)) == 16 * (N_FOLDS - 1) + 1).all()
+
+
+def test_cached_and_uncached_fits_give_the_same_model(id_data, tmp_path):
+    X, y = id_data
+    teacher = logging_teacher(tmp_path)
+    uncached = DistilledClassifier(teacher, small_student(), memory=False).fit(X, y)
+    first = DistilledClassifier(teacher, small_student()).fit(X, y)
+    second = DistilledClassifier(teacher, small_student(), T=2.0).fit(X, y)
+    again = DistilledClassifier(teacher, small_student()).fit(X, y)
+    assert rows_scored(teacher.log_path, len(X)).tolist() == [2] * len(X)  # uncached, then the first miss
+    np.testing.assert_array_equal(uncached.predict_proba(X), again.predict_proba(X))
+    np.testing.assert_array_equal(first.predict_proba(X), again.predict_proba(X))
+    assert not np.allclose(first.predict_proba(X), second.predict_proba(X))  # T still matters
+    assert teacher_cache_info().hits == 2
+
+
+def test_changing_the_teachers_weights_in_place_misses(id_data, tmp_path):
+    X, y = id_data
+    teacher = logging_teacher(tmp_path)
+    before = DistilledClassifier(teacher, small_student()).fit(X, y).teacher_proba(X)
+    with torch.no_grad():
+        teacher.linear.weight.mul_(-1.0)
+        teacher.linear.bias.mul_(-1.0)
+    after = DistilledClassifier(teacher, small_student()).fit(X, y).teacher_proba(X)
+    assert rows_scored(teacher.log_path, len(X)).min() == 4  # fit + teacher_proba, twice
+    np.testing.assert_allclose(after, before[:, ::-1], atol=1e-6)  # the new teacher's outputs, not the old
+
+
+def test_changing_a_buffer_misses(id_data, tmp_path):
+    X, y = id_data
+    teacher = logging_teacher(tmp_path)
+    teacher.register_buffer("version", torch.zeros(1))
+    DistilledClassifier(teacher, small_student()).fit(X, y)
+    teacher.version += 1
+    DistilledClassifier(teacher, small_student()).fit(X, y)
+    assert rows_scored(teacher.log_path, len(X)).min() == 2
+
+
+def test_changing_the_teachers_code_misses(id_data, tmp_path, monkeypatch):
+    X, y = id_data
+    teacher = logging_teacher(tmp_path)
+    DistilledClassifier(teacher, small_student()).fit(X, y)
+    original_forward = RowLoggingTeacher.forward
+
+    def forward_with_other_code(self, x):
+        return -original_forward(self, x)
+
+    monkeypatch.setattr(RowLoggingTeacher, "forward", forward_with_other_code)
+    DistilledClassifier(teacher, small_student()).fit(X, y)
+    assert rows_scored(teacher.log_path, len(X)).min() == 2
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda X, y: (X[::-1].copy(), y[::-1].copy()), id="rows reordered"),
+        pytest.param(lambda X, y: (np.where(np.arange(X.size).reshape(X.shape) == 7, 0.5, X), y), id="one value"),
+        pytest.param(lambda X, y: (X.astype(np.float64), y), id="dtype"),
+        pytest.param(lambda X, y: (X, 1 - y), id="labels"),
+    ],
+)
+def test_changing_the_data_misses(id_data, tmp_path, change):
+    X, y = id_data
+    teacher = logging_teacher(tmp_path)
+    DistilledClassifier(teacher, small_student()).fit(X, y)
+    DistilledClassifier(teacher, small_student()).fit(*change(X, y))
+    assert teacher_cache_info().hits == 0
+    assert rows_scored(teacher.log_path, len(X)).sum() == 2 * len(X)
+
+
+def test_changing_an_adapter_parameter_that_changes_the_outputs_misses(id_data, tmp_path):
+    X, y = id_data
+    teacher = logging_teacher(tmp_path)
+    plain = DistilledClassifier(TorchTeacher(teacher), small_student()).fit(X, y)
+    relabelled = DistilledClassifier(TorchTeacher(teacher, classes=[1, 0]), small_student()).fit(X, y)
+    assert teacher_cache_info().hits == 0
+    np.testing.assert_allclose(plain.teacher_proba(X), relabelled.teacher_proba(X)[:, ::-1], atol=1e-12)
+
+
+class CountingLogisticRegression(LogisticRegression):
+    """Counts its fits in a class attribute, which pickling (and so the cache key) ignores."""
+
+    fits = 0
+
+    def fit(self, X, y, sample_weight=None):
+        type(self).fits += 1
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def test_an_unfitted_teacher_is_fitted_once_per_fold_and_shared_by_the_candidates(id_data):
+    X, y = id_data
+    CountingLogisticRegression.fits = 0
+    student = LogisticRegression()
+    search = GridSearchCV(DistilledClassifier(CountingLogisticRegression(), student), GRID, cv=N_FOLDS).fit(X, y)
+    assert CountingLogisticRegression.fits == N_FOLDS + 1
+    # The refit's teacher is a fitted clone, not the user's estimator.
+    assert not hasattr(search.estimator.teacher, "coef_")
+    assert hasattr(search.best_estimator_.teacher_.estimator_, "coef_")
+
+
+def test_a_teacher_fit_depends_on_sample_weight(id_data):
+    X, y = id_data
+    CountingLogisticRegression.fits = 0
+    weights = np.linspace(0.5, 2.0, len(X))
+    DistilledClassifier(CountingLogisticRegression(), LogisticRegression()).fit(X, y)
+    DistilledClassifier(CountingLogisticRegression(), LogisticRegression()).fit(X, y, sample_weight=weights)
+    DistilledClassifier(CountingLogisticRegression(), LogisticRegression()).fit(X, y, sample_weight=weights)
+    assert CountingLogisticRegression.fits == 2
+    # A different teacher hyper-parameter is a different teacher.
+    DistilledClassifier(CountingLogisticRegression(C=0.1), LogisticRegression()).fit(X, y)
+    assert CountingLogisticRegression.fits == 3
+
+
+def test_a_fidelity_scorer_reuses_the_teachers_outputs_on_held_out_folds(id_data, tmp_path):
+    X, y = id_data
+    teacher = logging_teacher(tmp_path)
+    GridSearchCV(DistilledClassifier(teacher, small_student()), GRID, cv=N_FOLDS, scoring=fidelity_scorer).fit(X, y)
+    # 4 training folds + 1 held-out fold + the refit, whatever the number of candidates.
+    assert rows_scored(teacher.log_path, len(X)).max() <= N_FOLDS + 1
+
+
+def test_a_disk_cache_outlives_the_process_cache(id_data, tmp_path):
+    X, y = id_data
+    teacher = logging_teacher(tmp_path)
+    memory = joblib.Memory(tmp_path / "cache", verbose=0)
+    first = DistilledClassifier(teacher, small_student(), memory=memory).fit(X, y)
+    clear_teacher_cache()  # as in a new Python session
+    second = DistilledClassifier(pickle.loads(pickle.dumps(teacher)), small_student(), memory=memory).fit(X, y)
+    assert rows_scored(teacher.log_path, len(X)).tolist() == [1] * len(X)
+    assert teacher_cache_info().hits == 1
+    np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))
+    # The teacher from the disk is the user's module, not an unpickled copy of it.
+    assert second.teacher_.module is not teacher
+    assert DistilledClassifier(teacher, small_student(), memory=memory).fit(X, y).teacher_.module is teacher
+
+
+def test_cached_outputs_are_read_only(id_data, tmp_path):
+    from skdistill import _cache
+    from skdistill.teachers import TorchTeacher as Adapter
+
+    X, y = id_data
+    logits = _cache.fit_logits(Adapter(logging_teacher(tmp_path)), X, y, None, memory=None)
+    with pytest.raises(ValueError, match="read-only"):
+        logits[0, 0] = 1.0
+
+
+def test_memory_stays_bounded_over_many_datasets(tmp_path):
+    teacher = logging_teacher(tmp_path)
+    rng = np.random.RandomState(0)
+    set_teacher_cache_limits(max_bytes=10 * 200 * 2 * 8, max_entries=1000)  # ten entries of 200 x 2 logits
+    try:
+        for _ in range(30):
+            X = rng.normal(size=(200, 6)).astype(np.float32)
+            DistilledClassifier(teacher, LogisticRegression()).fit(X, rng.randint(0, 2, size=200))
+            info = teacher_cache_info()
+            assert info.nbytes <= info.max_bytes
+        assert info.entries == 10
+        set_teacher_cache_limits(max_bytes=2**20, max_entries=3)
+        assert teacher_cache_info().entries == 3
+        set_teacher_cache_limits(max_entries=0)  # off
+        DistilledClassifier(teacher, LogisticRegression()).fit(X, rng.randint(0, 2, size=200))
+        assert teacher_cache_info().entries == 0
+    finally:
+        set_teacher_cache_limits()
+
+
+def test_the_least_recently_used_entry_goes_first(tmp_path):
+    teacher = logging_teacher(tmp_path)
+    rng = np.random.RandomState(0)
+    datasets = [(rng.normal(size=(50, 6)).astype(np.float32), np.arange(50) % 2) for _ in range(3)]
+    set_teacher_cache_limits(max_entries=2)
+    try:
+        fit = lambda X, y: DistilledClassifier(teacher, LogisticRegression()).fit(X, y)  # noqa: E731
+        fit(*datasets[0]), fit(*datasets[1]), fit(*datasets[0])  # 0 is now the most recently used
+        fit(*datasets[2])  # evicts 1
+        hits = teacher_cache_info().hits
+        fit(*datasets[0])
+        assert teacher_cache_info().hits == hits + 1
+        fit(*datasets[1])
+        assert teacher_cache_info().hits == hits + 1
+    finally:
+        set_teacher_cache_limits()
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, True, "10"])
+def test_bad_cache_limits_are_refused(bad):
+    with pytest.raises(ValueError, match="max_bytes must be a non-negative int"):
+        set_teacher_cache_limits(max_bytes=bad)
+
+
+def test_a_teacher_that_cannot_be_pickled_still_works_uncached(id_data, tmp_path):
+    X, y = id_data
+
+    class LocalTeacher(torch.nn.Linear):  # defined in a function: pickle cannot find it
+        pass
+
+    teacher = LocalTeacher(6, 2)
+    DistilledClassifier(teacher, LogisticRegression()).fit(X, y)
+    assert teacher_cache_info().entries == 0
+    with pytest.warns(UserWarning, match="not cached: the teacher or the data cannot be pickled"):
+        DistilledClassifier(teacher, LogisticRegression(), memory=str(tmp_path)).fit(X, y)
+
+
+@pytest.mark.parametrize("memory", [True, 3, object()])
+def test_a_bad_memory_is_refused(id_data, memory):
+    X, y = id_data
+    with pytest.raises(InvalidParameterError, match="memory"):
+        DistilledClassifier(LogisticRegression(), LogisticRegression(), memory=memory).fit(X, y)
