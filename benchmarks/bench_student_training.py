@@ -25,8 +25,8 @@ Run from the repository root::
 
 Options: ``--rows`` (training rows, default 20000), ``--features`` (default 32), ``--epochs``
 (default 10), ``--batch-size`` (default 256), ``--lr`` (default 1e-3), ``--repeats`` (default 5),
-``--threads`` (``torch.set_num_threads``; default: torch's own choice, which is what users get). The exit code is always 0: this is a
-benchmark, not a test.
+``--threads`` (``torch.set_num_threads``; default: torch's own choice, which is what users get). The
+exit code is always 0: this is a benchmark, not a test.
 """
 
 import argparse

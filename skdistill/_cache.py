@@ -328,7 +328,9 @@ class _TensorAwareHasher(NumpyHasher):
     """
 
     def save(self, obj):
-        if isinstance(obj, torch.Tensor):
+        if isinstance(obj, torch.nn.Module):
+            obj = ("torch.nn.Module", _module_description(obj))
+        elif isinstance(obj, torch.Tensor):
             data = obj.detach()
             if data.layout != torch.strided:
                 data = data.to_dense()
@@ -337,6 +339,25 @@ class _TensorAwareHasher(NumpyHasher):
             content = data.cpu().contiguous().reshape(-1).view(torch.uint8).numpy()
             obj = ("torch.Tensor", type(obj).__name__, str(obj.dtype), tuple(obj.shape), obj.requires_grad, content)
         super().save(obj)
+
+
+def _module_description(module):
+    """What a module's outputs depend on, cheaper to hash than its pickle.
+
+    Per submodule: its class, its non-empty attributes (layer sizes, flags, hooks), its parameters
+    and its buffers (persistent or not). Empty hook dictionaries, a dozen per submodule, are skipped:
+    pickling them dominated the cost of a key for small teachers.
+    """
+    description = []
+    for name, submodule in module.named_modules(remove_duplicate=False):
+        attributes = {
+            key: value
+            for key, value in vars(submodule).items()
+            if key not in ("_parameters", "_buffers", "_modules")
+            and not (isinstance(value, (dict, set, list, tuple)) and not value)
+        }
+        description.append((name, type(submodule), attributes, submodule._parameters, submodule._buffers))
+    return description
 
 
 def _code_fingerprint(teacher):
