@@ -5,19 +5,43 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from scipy.special import softmax
-from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    _fit_context,
+)
 from sklearn.utils import _safe_indexing, check_array, check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, Options, RealNotInt, StrOptions
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    Options,
+    RealNotInt,
+    StrOptions,
+)
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, _num_samples, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    _num_samples,
+    check_is_fitted,
+    validate_data,
+)
 
 from . import _cache
-from ._base import DistillationTargets, check_at_least_two_classes, clone_sharing, refuse_nested, without_nested
+from ._base import (
+    DistillationTargets,
+    check_at_least_two_classes,
+    clone_sharing,
+    refuse_nested,
+    without_nested,
+)
 from ._soft_targets import UNLABELLED
 from .augment import AUGMENTERS, as_augmenter
 from .metrics import fidelity_score, kl_divergence, total_variation
-from .students import as_student
-from .students._routing import ROUTES
+from .students import MLPStudent, as_student
+from .students._routing import ROUTES, check_incremental, partial_fit_student
+from .students._soft_weights import learns_incrementally_from_weights
 from .teachers import SklearnTeacher, TorchTeacher, as_teacher, is_trained
 
 
@@ -241,23 +265,7 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self : DistilledClassifier
             The fitted estimator.
         """
-        if y is None:
-            if self.alpha > 0:
-                raise ValueError(
-                    f"{type(self).__name__} requires y to be passed, but the target y is None. Pass y, or set "
-                    "alpha=0 to distil on unlabelled data (the labels then come from the teacher)."
-                )
-            X_checked = validate_data(self, X, dtype=(np.float32, np.float64))
-        else:
-            X_checked, y = validate_data(self, X, y, dtype=(np.float32, np.float64))
-            check_classification_targets(y)
-        # A DataFrame stays one for teacher and student (column names reach a fitted pipeline teacher,
-        # and student_.feature_names_in_); anything else is used as validated.
-        X = X if hasattr(X, "iloc") else X_checked
-        kept = np.ones(len(X_checked), dtype=bool)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X_checked, ensure_non_negative=True)
-            kept = sample_weight > 0
+        X, X_checked, y, sample_weight, kept = self._check_data(X, y, sample_weight, reset=True)
         if y is not None:
             check_at_least_two_classes(np.unique(y[kept]))
         X_unlabeled = self._check_unlabeled(X_unlabeled, X)
@@ -275,13 +283,149 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         teacher_logits = _cache.fit_logits(teacher, X, y, sample_weight, memory=self.memory)
         self.teacher_ = teacher
         self.classes_, self._teacher_columns = _align_classes(teacher.classes_, y, hint=teacher._relabel_hint)
-        transfer = _stack_rows(X_unlabeled, self._augmented_rows(augmenter, X_checked[kept]), like=X)
+        X_student, targets, sample_weight = self._distillation_data(
+            X,
+            X_checked,
+            y,
+            sample_weight,
+            kept,
+            teacher_logits,
+            transfer=_stack_rows(X_unlabeled, self._augmented_rows(augmenter, X_checked[kept]), like=X),
+            score=lambda rows: _cache.logits(teacher, rows, memory=self.memory),
+        )
+        self.student_ = student.fit_distill(X_student, targets, sample_weight=sample_weight)
+        self.route_ = getattr(student, "route", "native")
+        return self
+
+    def _can_learn_incrementally(self):
+        """``partial_fit`` exists only for a trained teacher and a student that learns incrementally."""
+        if isinstance(self.teacher, TorchTeacher):
+            trained = True
+        elif isinstance(self.teacher, SklearnTeacher):
+            trained = is_trained(self.teacher.estimator)
+        else:
+            trained = is_trained(self.teacher)
+        if not trained:
+            raise AttributeError(
+                "partial_fit needs a trained teacher: an unfitted one would have to be fitted on all the data "
+                "first. Fit the teacher, then pass it fitted."
+            )
+        student = MLPStudent() if self.student is None else self.student
+        if not (isinstance(student, torch.nn.Module) or hasattr(student, "partial_fit_distill")):
+            if not learns_incrementally_from_weights(student):
+                raise AttributeError(
+                    f"partial_fit needs a student that learns incrementally; {type(student).__name__} has no "
+                    "partial_fit taking classes and sample_weight. Use MLPStudent, TorchStudent, "
+                    "SGDClassifier(loss='log_loss'), MultinomialNB, ... or fit."
+                )
+        return True
+
+    @available_if(_can_learn_incrementally)
+    @_fit_context(prefer_skip_nested_validation=False)
+    def partial_fit(self, X, y=None, classes=None, sample_weight=None):
+        """Distil one chunk of rows, continuing from earlier calls: for data that does not fit in memory.
+
+        The teacher scores the chunk as it arrives (its outputs are not cached: each chunk is new),
+        and the student takes one step on it: one epoch over the chunk for a neural student, one
+        ``partial_fit`` on the chunk's soft-weighted rows for a classical student that has one
+        (``SGDClassifier(loss="log_loss")``, ``MultinomialNB``, ...). Students that cannot learn
+        incrementally (``LogisticRegression``, trees) raise a ``TypeError`` on the first call. A call
+        after :meth:`fit` continues the fitted student; :meth:`fit` starts afresh.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The chunk's rows.
+        y : array-like of shape (n_samples,), default=None
+            The chunk's labels; may be ``None`` only with ``alpha=0``.
+        classes : array-like of shape (n_classes,), default=None
+            Every label ``y`` may hold over all calls. Needed on the first call when the teacher does
+            not know its labels itself (a bare torch module: its columns are then taken to score the
+            sorted ``classes``); otherwise checked against the teacher's classes.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the chunk's rows, used as given (not rescaled per chunk).
+
+        Returns
+        -------
+        self : DistilledClassifier
+            The updated estimator.
+        """
+        first_call = not hasattr(self, "student_")
+        X, X_checked, y, sample_weight, kept = self._check_data(X, y, sample_weight, reset=first_call)
+        if first_call:
+            student = as_student(self.student, self.route)
+            check_incremental(student)
+            teacher = self._incremental_teacher(classes)
+            augmenter = as_augmenter(self.augment)  # checked before the teacher runs
+            teacher.fit(X_checked[:1])
+            self.teacher_ = teacher
+            self.classes_, self._teacher_columns = _align_classes(teacher.classes_, classes, hint=teacher._relabel_hint)
+        else:
+            student, teacher, augmenter = self.student_, self.teacher_, as_augmenter(self.augment)
+            check_incremental(student)
+            if classes is not None:
+                _align_classes(teacher.classes_, classes, hint=teacher._relabel_hint)
+        if y is not None:
+            _align_classes(teacher.classes_, y, hint=teacher._relabel_hint)  # labels the teacher scores
+        X_student, targets, sample_weight = self._distillation_data(
+            X,
+            X_checked,
+            y,
+            sample_weight,
+            kept,
+            teacher.logits(X),
+            transfer=self._augmented_rows(augmenter, X_checked[kept]),
+            score=teacher.logits,
+        )
+        self.student_ = partial_fit_student(student, X_student, targets, sample_weight=sample_weight)
+        self.route_ = getattr(student, "route", getattr(self, "route_", "native"))
+        return self
+
+    def _incremental_teacher(self, classes):
+        """The teacher adapter for ``partial_fit``: it knows its labels, or gets them from ``classes``."""
+        teacher = as_teacher(self.teacher)
+        if isinstance(teacher, TorchTeacher) and teacher.classes is None:
+            if classes is None:
+                raise ValueError(
+                    "classes must be passed on the first call to partial_fit with a torch teacher that does not "
+                    "name its labels: pass partial_fit(X, y, classes=[...]) (the sorted labels scored by the "
+                    "module's columns), or TorchTeacher(module, classes=[...])."
+                )
+            teacher.set_params(classes=np.unique(classes))
+        return teacher
+
+    def _check_data(self, X, y, sample_weight, *, reset):
+        """Validated (X, X as an array, y, sample_weight, mask of rows with a positive weight)."""
+        if y is None:
+            if self.alpha > 0:
+                raise ValueError(
+                    f"{type(self).__name__} requires y to be passed, but the target y is None. Pass y, or set "
+                    "alpha=0 to distil on unlabelled data (the labels then come from the teacher)."
+                )
+            X_checked = validate_data(self, X, dtype=(np.float32, np.float64), reset=reset)
+        else:
+            X_checked, y = validate_data(self, X, y, dtype=(np.float32, np.float64), reset=reset)
+            check_classification_targets(y)
+        # A DataFrame stays one for teacher and student (column names reach a fitted pipeline teacher,
+        # and student_.feature_names_in_); anything else is used as validated.
+        X = X if hasattr(X, "iloc") else X_checked
+        kept = np.ones(len(X_checked), dtype=bool)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X_checked, ensure_non_negative=True)
+            kept = sample_weight > 0
+        return X, X_checked, y, sample_weight, kept
+
+    def _distillation_data(self, X, X_checked, y, sample_weight, kept, teacher_logits, *, transfer, score):
+        """The student's rows, targets and weights: the rows of positive weight, then the transfer set.
+
+        ``score(rows)`` gives the teacher's logits for the transfer set's rows.
+        """
         # Indexing copies X: only do it when some row has weight 0.
         X_student = X if kept.all() else _safe_indexing(X, np.flatnonzero(kept))
         logits = [teacher_logits[kept]]
         if transfer is not None:
             X_student = _stack_rows(X_student, transfer, like=X)
-            logits.append(_cache.logits(teacher, transfer, memory=self.memory))
+            logits.append(score(transfer))
         n_transfer = 0 if transfer is None else _num_samples(transfer)
 
         y_index = None
@@ -296,9 +440,7 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             T=self.T,
             alpha=self.alpha,
         )
-        self.student_ = student.fit_distill(X_student, targets, sample_weight=sample_weight)
-        self.route_ = getattr(student, "route", "native")
-        return self
+        return X_student, targets, sample_weight
 
     def _check_unlabeled(self, X_unlabeled, X):
         """``X_unlabeled`` validated against the training data's width (and columns, for DataFrames)."""

@@ -25,7 +25,7 @@ from .._torch_utils import (
 )
 from ..losses import tempered_log_softmax
 from ._seeded_dropout import seeded_dropout
-from ._training import TrainingRows, train
+from ._training import TrainingRows, train, train_one_epoch
 
 # Rows per forward pass at prediction time.
 _PREDICT_BATCH_SIZE = 4096
@@ -138,28 +138,10 @@ class _BaseTorchStudent(LogitsPredictionMixin, ClassifierMixin, BaseEstimator):
         return self._fit_targets(X, targets, sample_weight)
 
     def _fit_targets(self, X, targets, sample_weight):
-        device = resolve_device(self.device)
         random_state = check_random_state(self.random_state)
-        n_classes = len(targets.classes)
-        module = self._initial_module(X.shape[1], n_classes, make_generator(seed_from(random_state)))
-        module = module.to(device)
-        self._check_output_width(module, X[:2], n_classes)
-        _, dtype = module_device_and_dtype(module)
-
-        rows = TrainingRows(
-            X=as_tensor(X, dtype=dtype, device=device),
-            y=None if targets.y is None else torch.as_tensor(targets.y, dtype=torch.int64, device=device),
-            teacher_log_probs=None,
-            weight=None,
-        )
-        if targets.alpha < 1 or targets.has_unlabelled_rows:
-            teacher_logits = torch.as_tensor(targets.teacher_logits, dtype=torch.float64)
-            rows.teacher_log_probs = tempered_log_softmax(teacher_logits, targets.T).to(device, dtype)
-        if targets.y is not None and targets.has_unlabelled_rows:
-            rows.labelled = torch.as_tensor(targets.y != UNLABELLED, dtype=dtype, device=device)
-        if sample_weight is not None:
-            weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
-            rows.weight = torch.as_tensor(weight / weight.mean(), dtype=dtype, device=device)
+        module = self._new_module(X, targets, random_state)
+        rows = self._training_rows(module, X, targets, sample_weight, mean_one=True)
+        device = rows.X.device
 
         train_rows, validation_rows = rows, None
         if self.early_stopping:
@@ -203,9 +185,138 @@ class _BaseTorchStudent(LogitsPredictionMixin, ClassifierMixin, BaseEstimator):
         self.classes_ = targets.classes
         self.n_iter_ = history.n_iter
         self.loss_curve_ = history.loss_curve
+        # What partial_fit continues from: the optimizer's state and the stream of seeds.
+        self._optimizer = optimizer
+        self._random_state = random_state
         self.best_loss_ = history.best_loss
         self.validation_loss_curve_ = history.validation_loss_curve
         self.best_validation_loss_ = history.best_validation_loss
+        return self
+
+    def _new_module(self, X, targets, random_state):
+        """A freshly initialised module on the training device, its output width checked."""
+        n_classes = len(targets.classes)
+        module = self._initial_module(X.shape[1], n_classes, make_generator(seed_from(random_state)))
+        module = module.to(resolve_device(self.device))
+        self._check_output_width(module, X[:2], n_classes)
+        return module
+
+    def _training_rows(self, module, X, targets, sample_weight, *, mean_one):
+        """The tensors of a fit, moved to the module's device once.
+
+        ``mean_one`` rescales the sample weights to mean 1 (``fit``); ``partial_fit`` keeps them as
+        given, so that chunks keep their relative weights.
+        """
+        device, dtype = module_device_and_dtype(module)
+        rows = TrainingRows(
+            X=as_tensor(X, dtype=dtype, device=device),
+            y=None if targets.y is None else torch.as_tensor(targets.y, dtype=torch.int64, device=device),
+            teacher_log_probs=None,
+            weight=None,
+        )
+        if targets.alpha < 1 or targets.has_unlabelled_rows:
+            teacher_logits = torch.as_tensor(targets.teacher_logits, dtype=torch.float64)
+            rows.teacher_log_probs = tempered_log_softmax(teacher_logits, targets.T).to(device, dtype)
+        if targets.y is not None and targets.has_unlabelled_rows:
+            rows.labelled = torch.as_tensor(targets.y != UNLABELLED, dtype=dtype, device=device)
+        if sample_weight is not None:
+            weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
+            rows.weight = torch.as_tensor(weight / weight.mean() if mean_one else weight, dtype=dtype, device=device)
+        return rows
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One epoch over ``X, y`` on labels, continuing from earlier calls (or from :meth:`fit`).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        classes : array-like of shape (n_classes,), default=None
+            Every label ``y`` may hold, over all calls. Required on the first call (as for
+            scikit-learn's ``partial_fit``), since one chunk may lack some classes.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights, used as given (not rescaled per chunk).
+
+        Returns
+        -------
+        self
+        """
+        first_call = not hasattr(self, "module_")
+        if first_call and classes is None:
+            raise ValueError(
+                "classes must be passed on the first call to partial_fit: every label y may hold, since one "
+                "chunk may lack some of them."
+            )
+        X, y = validate_data(self, X, y, dtype=(np.float32, np.float64), reset=first_call)
+        check_classification_targets(y)
+        all_classes = np.unique(classes) if first_call else self.classes_
+        if classes is not None and not np.array_equal(np.unique(classes), all_classes):
+            raise ValueError(
+                f"classes={np.unique(classes).tolist()!r} differs from the first call's {all_classes.tolist()!r}."
+            )
+        unknown = np.setdiff1d(y, all_classes)
+        if len(unknown):
+            raise ValueError(
+                f"y has labels not in classes: {unknown.tolist()!r}; classes are {all_classes.tolist()!r}."
+            )
+        check_at_least_two_classes(all_classes)
+        y_index = np.searchsorted(all_classes, y)
+        targets = DistillationTargets(teacher_logits=None, y=y_index, classes=all_classes, T=1.0, alpha=1.0)
+        return self._partial_fit_targets(X, targets, sample_weight, first_call=first_call)
+
+    def partial_fit_distill(self, X, targets, sample_weight=None):
+        """One epoch of the distillation loss over a chunk; called by ``DistilledClassifier.partial_fit``.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+        targets : DistillationTargets
+            The chunk's targets; ``targets.classes`` must be the same on every call.
+        sample_weight : ndarray of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        first_call = not hasattr(self, "module_")
+        if first_call:
+            self.check_params()
+        X = validate_data(self, X, dtype=(np.float32, np.float64), reset=first_call)
+        if not first_call and not np.array_equal(targets.classes, self.classes_):
+            raise ValueError(
+                f"partial_fit got classes {targets.classes.tolist()!r}, but earlier calls had "
+                f"{self.classes_.tolist()!r}."
+            )
+        return self._partial_fit_targets(X, targets, sample_weight, first_call=first_call)
+
+    def _partial_fit_targets(self, X, targets, sample_weight, *, first_call):
+        if first_call:
+            self._random_state = check_random_state(self.random_state)
+            self.module_ = self._new_module(X, targets, self._random_state)
+            self._optimizer = _make_optimizer(
+                self.optimizer, self.module_.parameters(), lr=self.learning_rate_init, weight_decay=self.weight_decay
+            )
+            self.classes_ = targets.classes
+            self.n_iter_ = 0
+            self.loss_curve_ = []
+            self.best_loss_ = float("inf")
+            self.validation_loss_curve_ = None
+            self.best_validation_loss_ = None
+        rows = self._training_rows(self.module_, X, targets, sample_weight, mean_one=False)
+        batch_size = 200 if self.batch_size == "auto" else self.batch_size
+        with seeded_dropout(self.module_, make_generator(seed_from(self._random_state), rows.X.device)):
+            loss = train_one_epoch(
+                self.module_,
+                self._optimizer,
+                rows,
+                T=targets.T,
+                alpha=targets.alpha,
+                batch_size=batch_size,
+                shuffle_generator=make_generator(seed_from(self._random_state)),
+            )
+        self.n_iter_ += 1
+        self.loss_curve_ = [*self.loss_curve_, loss]
+        self.best_loss_ = min(self.best_loss_ if self.best_loss_ is not None else float("inf"), loss)
         return self
 
     def _validation_split(self, y, n_rows, random_state):
@@ -223,9 +334,7 @@ class _BaseTorchStudent(LogitsPredictionMixin, ClassifierMixin, BaseEstimator):
             # train_test_split can stratify only with >= 2 rows per class and room for each class.
             if counts.min() >= 2 and min(n_validation, n_rows - n_validation) >= len(counts):
                 stratify = y
-        return train_test_split(
-            np.arange(n_rows), test_size=n_validation, random_state=random_state, stratify=stratify
-        )
+        return train_test_split(np.arange(n_rows), test_size=n_validation, random_state=random_state, stratify=stratify)
 
     def _check_output_width(self, module, X_probe, n_classes):
         device, dtype = module_device_and_dtype(module)

@@ -16,7 +16,7 @@ from ._mlp import MLPStudent
 from ._soft_logistic import fit_soft_logistic, logistic_penalty
 from ._soft_regression import RegressorStudent
 from ._soft_tree import fit_soft_tree, supports_soft_gini
-from ._soft_weights import fit_soft_weights
+from ._soft_weights import fit_soft_weights, learns_incrementally_from_weights, partial_fit_soft_weights
 from ._torch import TorchStudent
 
 ROUTES = ("auto", "native", "logistic", "tree", "sample_weight", "regression_proba", "regression_logits")
@@ -70,7 +70,6 @@ def _sample_weight_route_refuses(student):
     if params.get("class_weight") == "balanced_subsample":
         return "class_weight='balanced_subsample' has no soft-label equivalent; use 'balanced'"
     return None
-
 
 
 def choose_route(student):
@@ -148,6 +147,50 @@ class SoftLabelStudent:
             return fit_soft_weights(self.estimator, *arguments)
         target = "proba" if self.route == "regression_proba" else "logits"
         return RegressorStudent(self.estimator, target=target).fit_soft(*arguments)
+
+
+def check_incremental(student):
+    """Raise a clear error, before any work, if ``as_student``'s result cannot learn chunk by chunk.
+
+    Parameters
+    ----------
+    student : object returned by :func:`as_student`
+    """
+    if hasattr(student, "partial_fit_distill"):
+        return
+    wrapped = isinstance(student, SoftLabelStudent)
+    estimator = student.estimator if wrapped else student
+    route = student.route if wrapped else "sample_weight"
+    if route == "sample_weight" and learns_incrementally_from_weights(estimator):
+        return
+    raise TypeError(
+        f"The student {type(estimator).__name__} cannot learn incrementally (route {route!r}): "
+        "partial_fit needs a neural student (MLPStudent, TorchStudent) or a classifier whose partial_fit takes "
+        "classes and sample_weight and which has predict_proba (SGDClassifier(loss='log_loss'), MultinomialNB, "
+        "BernoulliNB, ...). Use fit for this student."
+    )
+
+
+def partial_fit_student(student, X, targets, sample_weight=None):
+    """Continue training ``student`` (a neural student, or a classifier with ``partial_fit``) on a chunk.
+
+    Parameters
+    ----------
+    student : object returned by :func:`as_student`, or a student returned by an earlier call
+    X : array-like of shape (n_samples, n_features)
+    targets : DistillationTargets
+    sample_weight : ndarray of shape (n_samples,), default=None
+
+    Returns
+    -------
+    estimator
+        The student, updated in place: the one to pass to the next call.
+    """
+    check_incremental(student)
+    if hasattr(student, "partial_fit_distill"):
+        return student.partial_fit_distill(X, targets, sample_weight=sample_weight)
+    estimator = student.estimator if isinstance(student, SoftLabelStudent) else student
+    return partial_fit_soft_weights(estimator, X, targets.soft_targets(), targets.classes, sample_weight)
 
 
 def as_student(student, route="auto"):

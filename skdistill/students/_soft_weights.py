@@ -13,6 +13,8 @@ validate on copies of training rows, so ``early_stopping="auto"`` is turned off 
 ``class_weight`` (a dict or ``"balanced"``) is applied to the expanded rows from the soft counts.
 """
 
+import inspect
+
 import numpy as np
 from sklearn.base import clone
 from sklearn.utils import _safe_indexing
@@ -60,3 +62,36 @@ def fit_soft_weights(estimator, X, soft_labels, classes, sample_weight=None):
         fitted.set_params(early_stopping=False)
     fitted.fit(_safe_indexing(X, rows), np.asarray(classes)[class_index], sample_weight=weights)
     return fitted
+
+
+def learns_incrementally_from_weights(estimator):
+    """Whether ``estimator.partial_fit`` takes ``classes`` and ``sample_weight`` (SGDClassifier, MultinomialNB)."""
+    partial_fit = getattr(estimator, "partial_fit", None)
+    if partial_fit is None:
+        return False
+    parameters = inspect.signature(partial_fit).parameters
+    return "sample_weight" in parameters and "classes" in parameters
+
+
+def partial_fit_soft_weights(estimator, X, soft_labels, classes, sample_weight=None):
+    """One ``partial_fit`` of ``estimator`` (in place) on a chunk's expanded, soft-weighted rows.
+
+    Parameters
+    ----------
+    estimator : classifier whose ``partial_fit`` accepts ``classes`` and ``sample_weight``
+    X : array-like of shape (n_samples, n_features)
+    soft_labels : ndarray of shape (n_samples, n_classes)
+    classes : ndarray of shape (n_classes,)
+        Every class, on every call.
+    sample_weight : ndarray of shape (n_samples,), default=None
+
+    Returns
+    -------
+    estimator
+        The same estimator, updated; its ``classes_`` are ``classes``.
+    """
+    rows, class_index, weights = expand_soft_labels(soft_labels, sample_weight)
+    estimator.partial_fit(
+        _safe_indexing(X, rows), np.asarray(classes)[class_index], classes=classes, sample_weight=weights
+    )
+    return estimator

@@ -54,6 +54,49 @@ def _mean_loss(module, rows, *, T, alpha):
     return loss.mean()
 
 
+class _EpochPlan:
+    """The minibatch bounds of an epoch over ``n_rows`` rows, and one epoch of training steps."""
+
+    def __init__(self, n_rows, batch_size, like):
+        self.n_rows = n_rows
+        self.bounds = [(start, min(start + batch_size, n_rows)) for start in range(0, n_rows, batch_size)]
+        if len(self.bounds) > 1 and self.bounds[-1][1] - self.bounds[-1][0] == 1:
+            # A last batch of one row breaks batch norm in training mode: fold it into the one before.
+            self.bounds[-2:] = [(self.bounds[-2][0], n_rows)]
+        sizes = [stop - start for start, stop in self.bounds]
+        self.batch_sizes = torch.tensor(sizes, device=like.device, dtype=like.dtype)
+
+    def run(self, module, optimizer, rows, *, T, alpha, generator):
+        """One epoch in a random order drawn from ``generator``; returns the epoch's mean loss."""
+        order = torch.randperm(self.n_rows, generator=generator).to(rows.X.device)
+        batch_losses = []
+        for start, stop in self.bounds:
+            batch = rows.subset(order[start:stop])
+            loss = _mean_loss(module, batch, T=T, alpha=alpha)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            batch_losses.append(loss.detach())
+        # One synchronisation per epoch: the mean loss over the epoch's rows.
+        return float(torch.stack(batch_losses) @ self.batch_sizes) / self.n_rows
+
+
+def train_one_epoch(module, optimizer, rows, *, T, alpha, batch_size, shuffle_generator):
+    """One pass over ``rows`` in minibatches (``partial_fit``); ``module`` is left in eval mode.
+
+    Returns
+    -------
+    float
+        The mean training loss over the epoch's rows.
+    """
+    module.train()
+    try:
+        plan = _EpochPlan(len(rows), min(batch_size, len(rows)), rows.X)
+        return plan.run(module, optimizer, rows, T=T, alpha=alpha, generator=shuffle_generator)
+    finally:
+        module.eval()
+
+
 def _validation_loss(module, rows, *, T, alpha):
     with eval_mode(module), torch.inference_mode():
         return float(_mean_loss(module, rows, T=T, alpha=alpha))
@@ -102,29 +145,13 @@ def train(
     -------
     TrainingHistory
     """
-    n_rows = len(train_rows)
-    device = train_rows.X.device
     loss_curve, validation_loss_curve = [], [] if validation_rows is not None else None
     best_loss, best_validation_loss, best_state = float("inf"), float("inf"), None
     no_improvement_count = 0
-    bounds = [(start, min(start + batch_size, n_rows)) for start in range(0, n_rows, batch_size)]
-    if len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] == 1:
-        # A last batch of one row breaks batch norm in training mode: fold it into the one before.
-        bounds[-2:] = [(bounds[-2][0], n_rows)]
-    batch_sizes = torch.tensor([stop - start for start, stop in bounds], device=device, dtype=train_rows.X.dtype)
+    epoch_plan = _EpochPlan(len(train_rows), batch_size, train_rows.X)
     module.train()
     for epoch in range(max_iter):
-        order = torch.randperm(n_rows, generator=shuffle_generator).to(device)
-        batch_losses = []
-        for start, stop in bounds:
-            batch = train_rows.subset(order[start:stop])
-            loss = _mean_loss(module, batch, T=T, alpha=alpha)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            batch_losses.append(loss.detach())
-        # One synchronisation per epoch: the mean loss over the epoch's rows.
-        loss_curve.append(float(torch.stack(batch_losses) @ batch_sizes) / n_rows)
+        loss_curve.append(epoch_plan.run(module, optimizer, train_rows, T=T, alpha=alpha, generator=shuffle_generator))
         if validation_rows is None:
             current, best = loss_curve[-1], best_loss
             best_loss = min(best_loss, current)
