@@ -4,7 +4,7 @@ import copy
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import log_softmax, softmax
+from scipy.special import log_softmax
 from sklearn.base import BaseEstimator
 
 from ._soft_targets import UNLABELLED, soft_targets
@@ -109,6 +109,24 @@ class DistillationTargets:
         return self.y is None or bool((self.y == UNLABELLED).any())
 
 
+def softmax_in_place(logits):
+    """Softmax along rows, written into ``logits`` (a fresh, writable float array): no temporaries.
+
+    Parameters
+    ----------
+    logits : ndarray of shape (n_samples, n_classes)
+
+    Returns
+    -------
+    ndarray
+        ``logits`` itself, now holding probabilities.
+    """
+    logits -= logits.max(axis=1, keepdims=True)
+    np.exp(logits, out=logits)
+    logits /= logits.sum(axis=1, keepdims=True)
+    return logits
+
+
 class LogitsPredictionMixin:
     """``predict_proba``, ``predict_log_proba`` and ``predict`` for models that compute logits.
 
@@ -126,7 +144,7 @@ class LogitsPredictionMixin:
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        return softmax(self._logits(X), axis=1)
+        return softmax_in_place(self._logits(X))  # _logits returns a fresh array
 
     def predict_log_proba(self, X):
         """Log of the class probabilities, computed stably from the logits.

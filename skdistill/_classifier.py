@@ -4,29 +4,12 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from scipy.special import softmax
-from sklearn.base import (
-    BaseEstimator,
-    ClassifierMixin,
-    MetaEstimatorMixin,
-    _fit_context,
-)
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context
 from sklearn.utils import _safe_indexing, check_array, check_random_state
-from sklearn.utils._param_validation import (
-    HasMethods,
-    Interval,
-    Options,
-    RealNotInt,
-    StrOptions,
-)
+from sklearn.utils._param_validation import HasMethods, Interval, Options, RealNotInt, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    _num_samples,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import _check_sample_weight, _num_samples, check_is_fitted, validate_data
 
 from . import _cache
 from ._base import (
@@ -34,8 +17,10 @@ from ._base import (
     check_at_least_two_classes,
     clone_sharing,
     refuse_nested,
+    softmax_in_place,
     without_nested,
 )
+from ._portable import off_cpu_devices, portable_state, restored_state
 from ._soft_targets import UNLABELLED
 from .augment import AUGMENTERS, as_augmenter
 from .metrics import fidelity_score, kl_divergence, total_variation
@@ -205,6 +190,20 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.memory = memory
 
+    def __getstate__(self):
+        state = super().__getstate__()
+        adapter = getattr(self, "teacher_", None)
+        if isinstance(adapter, TorchTeacher) and adapter.module is self.teacher and off_cpu_devices(state):
+            # The adapter pickles the module (portably); keep one copy, not two.
+            state = {**state, "teacher": _TEACHER_ADAPTER_MODULE}
+        return portable_state(state)
+
+    def __setstate__(self, state):
+        state = restored_state(dict(state), type(self).__name__)
+        if isinstance(state.get("teacher"), str) and state["teacher"] == _TEACHER_ADAPTER_MODULE:
+            state["teacher"] = state["teacher_"].module
+        super().__setstate__(state)
+
     def _teacher_is_shared(self):
         """A trained teacher given as it is (not through an adapter) is shared by clone, never refitted."""
         return not isinstance(self.teacher, (TorchTeacher, SklearnTeacher)) and is_trained(self.teacher)
@@ -290,7 +289,7 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             sample_weight,
             kept,
             teacher_logits,
-            transfer=_stack_rows(X_unlabeled, self._augmented_rows(augmenter, X_checked[kept]), like=X),
+            transfer=_stack_rows(X_unlabeled, self._augmented_rows(augmenter, X_checked, kept), like=X),
             score=lambda rows: _cache.logits(teacher, rows, memory=self.memory),
         )
         self.student_ = student.fit_distill(X_student, targets, sample_weight=sample_weight)
@@ -374,7 +373,7 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             sample_weight,
             kept,
             teacher.logits(X),
-            transfer=self._augmented_rows(augmenter, X_checked[kept]),
+            transfer=self._augmented_rows(augmenter, X_checked, kept),
             score=teacher.logits,
         )
         self.student_ = partial_fit_student(student, X_student, targets, sample_weight=sample_weight)
@@ -422,7 +421,7 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         """
         # Indexing copies X: only do it when some row has weight 0.
         X_student = X if kept.all() else _safe_indexing(X, np.flatnonzero(kept))
-        logits = [teacher_logits[kept]]
+        logits = [teacher_logits if kept.all() else teacher_logits[kept]]
         if transfer is not None:
             X_student = _stack_rows(X_student, transfer, like=X)
             logits.append(score(transfer))
@@ -434,7 +433,7 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         if sample_weight is not None:
             sample_weight = np.concatenate([sample_weight[kept], np.ones(n_transfer)])
         targets = DistillationTargets(
-            teacher_logits=np.concatenate(logits)[:, self._teacher_columns],
+            teacher_logits=_aligned_logits(logits, self._teacher_columns),
             y=y_index,
             classes=self.classes_,
             T=self.T,
@@ -456,10 +455,11 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             raise ValueError("X_unlabeled must have the same columns as X, in the same order.")
         return X_unlabeled if hasattr(X, "iloc") and hasattr(X_unlabeled, "iloc") else checked
 
-    def _augmented_rows(self, augmenter, X_train):
-        """Synthetic rows for the teacher to label, made from the training rows of this fit only."""
+    def _augmented_rows(self, augmenter, X_checked, kept):
+        """Synthetic rows for the teacher to label, made from the training rows (of positive weight) only."""
         if augmenter is None:
             return None
+        X_train = X_checked if kept.all() else X_checked[kept]
         n_rows = self.augment_size
         if not isinstance(n_rows, Integral):
             n_rows = round(n_rows * len(X_train))  # a float is a multiple of the training rows
@@ -482,7 +482,8 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         ndarray of shape (n_samples, n_classes)
         """
         check_is_fitted(self)
-        return softmax(_cache.logits(self.teacher_, X, memory=self.memory)[:, self._teacher_columns], axis=1)
+        # The column take copies, so the (possibly cached, read-only) logits are never written.
+        return softmax_in_place(_cache.logits(self.teacher_, X, memory=self.memory)[:, self._teacher_columns])
 
     def fidelity(self, X, metric="agreement"):
         """How closely the student imitates the teacher on ``X`` (use held-out rows).
@@ -597,7 +598,19 @@ def _align_classes(teacher_classes, y, *, hint=""):
     return classes, np.array([column_of[label] for label in classes.tolist()])
 
 
+# In a pickled state: "the teacher is the fitted adapter's module" (see __getstate__).
+_TEACHER_ADAPTER_MODULE = "<skdistill: teacher_.module>"
+
 _FIDELITY_METRICS = {"agreement": fidelity_score, "kl": kl_divergence, "total_variation": total_variation}
+
+
+def _aligned_logits(parts, columns):
+    """The teacher's logits of all parts, columns in the order of ``classes_``; copies only when needed.
+
+    The result may be the teacher's own (read-only, cached) array: students never write into it.
+    """
+    logits = parts[0] if len(parts) == 1 else np.concatenate(parts)
+    return logits if np.array_equal(columns, np.arange(len(columns))) else logits[:, columns]
 
 
 def _stack_rows(first, second, *, like):

@@ -80,11 +80,11 @@ def eval_mode(module):
             submodule.training = flag
 
 
-def batched_forward(module, X, *, batch_size, device, dtype, who="The module"):
+def batched_forward(module, X, *, batch_size, device, dtype, who="The module", out_dtype=np.float64):
     """Run ``module`` over the rows of ``X`` in batches, without gradients, in eval mode.
 
-    Memory is bounded by one batch of inputs and outputs on ``device``; the result is a float64
-    numpy array on the CPU. Each batch is a copy, so a module that works in place (``relu_``) cannot
+    Memory is bounded by one batch of inputs and outputs on ``device``, plus the result: a numpy
+    array on the CPU, filled batch by batch. Each batch is a copy, so a module that works in place (``relu_``) cannot
     modify ``X``.
 
     Parameters
@@ -97,12 +97,17 @@ def batched_forward(module, X, *, batch_size, device, dtype, who="The module"):
         The dtype inputs are cast to (the module's parameter dtype).
     who : str
         How error messages name the module.
+    out_dtype : numpy dtype, default=np.float64
+        The dtype of the result.
 
     Returns
     -------
-    ndarray of shape (n_samples, ...) float64
+    ndarray of shape (n_samples, ...) of ``out_dtype``
     """
-    outputs = []
+    # One preallocated result filled batch by batch: a list of per-batch arrays concatenated at the end
+    # held twice the output and fragmented the heap (peak 4x the size of X at 1M rows, see
+    # benchmarks/bench_memory.py).
+    result = None
     with eval_mode(module), torch.inference_mode():
         for start in range(0, X.shape[0], batch_size):
             batch = torch.tensor(X[start : start + batch_size], dtype=dtype, device=device)
@@ -115,5 +120,7 @@ def batched_forward(module, X, *, batch_size, device, dtype, who="The module"):
                 ) from exc
             if not isinstance(output, torch.Tensor):
                 raise TypeError(f"{who} must return a tensor of scores, but it returned {type(output).__name__}.")
-            outputs.append(output.detach().to("cpu", torch.float64).numpy())
-    return np.concatenate(outputs, axis=0)
+            if result is None:
+                result = np.empty((X.shape[0], *output.shape[1:]), dtype=out_dtype)
+            torch.from_numpy(result[start : start + output.shape[0]]).copy_(output.detach())
+    return np.empty((0,), dtype=out_dtype) if result is None else result

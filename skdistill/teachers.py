@@ -17,6 +17,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _num_samples, check_is_fitted, has_fit_parameter
 
 from ._base import LogitsPredictionMixin, clone_sharing, refuse_nested, without_nested
+from ._portable import PortablePickleMixin
 from ._torch_utils import DEVICE_CONSTRAINT, batched_forward, module_device_and_dtype, resolve_device
 
 __all__ = ["SklearnTeacher", "TorchTeacher"]
@@ -109,7 +110,7 @@ class _TeacherAdapter(LogitsPredictionMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n_samples, n_classes), float64
+        ndarray of shape (n_samples, n_classes)
         """
         return self.fit(X, y, sample_weight=sample_weight).logits(X)
 
@@ -139,7 +140,7 @@ class _SharedParameter:
         self.name = name
 
 
-class TorchTeacher(_TeacherAdapter):
+class TorchTeacher(PortablePickleMixin, _TeacherAdapter):
     """A trained PyTorch module used as a teacher.
 
     The module is only read: it runs in eval mode, under :func:`torch.inference_mode`, in batches, and
@@ -244,7 +245,8 @@ class TorchTeacher(_TeacherAdapter):
 
         Returns
         -------
-        ndarray of shape (n_samples, n_classes), float64
+        ndarray of shape (n_samples, n_classes)
+            Of the dtype :meth:`logits` gives.
         """
         X = check_array(X, dtype=(np.float64, np.float32))
         logits = self._raw_logits(X)
@@ -282,7 +284,8 @@ class TorchTeacher(_TeacherAdapter):
 
         Returns
         -------
-        ndarray of shape (n_samples, n_classes), float64
+        ndarray of shape (n_samples, n_classes)
+            Of dtype float32 when the module computes in float32 (or a smaller float type), else float64.
         """
         check_is_fitted(self)
         X = check_array(X, dtype=(np.float64, np.float32))
@@ -298,7 +301,15 @@ class TorchTeacher(_TeacherAdapter):
         device = home if self.device is None else resolve_device(self.device, parameter="device")
         with _moved_to(self.module, device, home):
             scores = batched_forward(
-                self.module, X, batch_size=self.batch_size, device=device, dtype=dtype, who="The teacher module"
+                self.module,
+                X,
+                batch_size=self.batch_size,
+                device=device,
+                dtype=dtype,
+                who="The teacher module",
+                # A module computing in float32 (or less) gives float32 logits: float64 would only double
+                # the memory of the largest array of a fit, for no extra precision.
+                out_dtype=np.float64 if dtype == torch.float64 else np.float32,
             )
         if scores.ndim == 1:
             scores = scores[:, None]

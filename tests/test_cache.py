@@ -248,7 +248,7 @@ def test_cached_outputs_are_read_only(id_data, tmp_path):
 def test_memory_stays_bounded_over_many_datasets(tmp_path):
     teacher = logging_teacher(tmp_path)
     rng = np.random.RandomState(0)
-    set_teacher_cache_limits(max_bytes=10 * 200 * 2 * 8, max_entries=1000)  # ten entries of 200 x 2 logits
+    set_teacher_cache_limits(max_bytes=10 * 200 * 2 * 4, max_entries=1000)  # ten entries of 200 x 2 float32 logits
     try:
         for _ in range(30):
             X = rng.normal(size=(200, 6)).astype(np.float32)

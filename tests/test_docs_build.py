@@ -26,7 +26,7 @@ def test_docs_build_without_warnings(tmp_path):
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     built = tmp_path / "html"
-    for page in ("index", "getting_started", "user_guide", "api", "changelog", "auto_examples/index"):
+    for page in ("index", "getting_started", "user_guide", "scaling", "api", "changelog", "auto_examples/index"):
         assert (built / f"{page}.html").exists(), page
     gallery = sorted(p.name for p in (built / "auto_examples").glob("plot_*.html"))
     examples = sorted(p.with_suffix(".html").name for p in (DOCS.parent / "examples").glob("plot_*.py"))

@@ -13,6 +13,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from .._base import DistillationTargets, LogitsPredictionMixin, check_at_least_two_classes
+from .._portable import PortablePickleMixin
 from .._soft_targets import UNLABELLED
 from .._torch_utils import (
     DEVICE_CONSTRAINT,
@@ -65,7 +66,19 @@ def _make_optimizer(optimizer, parameters, *, lr, weight_decay):
     return optimizer(parameters, lr=lr, weight_decay=weight_decay)
 
 
-class _BaseTorchStudent(LogitsPredictionMixin, ClassifierMixin, BaseEstimator):
+def _tempered_log_probs(teacher_logits, T, *, dtype, device, chunk_rows=4096):
+    """``log_softmax(teacher_logits / T)`` in float64, stored as ``dtype`` on ``device``, a chunk at a time.
+
+    Computing it on all rows at once held three float64 copies of the logits (150 MB at 1M x 10).
+    """
+    log_probs = torch.empty(teacher_logits.shape, dtype=dtype, device=device)
+    for start in range(0, len(teacher_logits), chunk_rows):
+        chunk = torch.tensor(teacher_logits[start : start + chunk_rows], dtype=torch.float64)  # a copy
+        log_probs[start : start + chunk_rows] = tempered_log_softmax(chunk, T)
+    return log_probs
+
+
+class _BaseTorchStudent(PortablePickleMixin, LogitsPredictionMixin, ClassifierMixin, BaseEstimator):
     """Training knobs and the fit / predict machinery shared by neural students."""
 
     _parameter_constraints = {
@@ -215,8 +228,7 @@ class _BaseTorchStudent(LogitsPredictionMixin, ClassifierMixin, BaseEstimator):
             weight=None,
         )
         if targets.alpha < 1 or targets.has_unlabelled_rows:
-            teacher_logits = torch.as_tensor(targets.teacher_logits, dtype=torch.float64)
-            rows.teacher_log_probs = tempered_log_softmax(teacher_logits, targets.T).to(device, dtype)
+            rows.teacher_log_probs = _tempered_log_probs(targets.teacher_logits, targets.T, dtype=dtype, device=device)
         if targets.y is not None and targets.has_unlabelled_rows:
             rows.labelled = torch.as_tensor(targets.y != UNLABELLED, dtype=dtype, device=device)
         if sample_weight is not None:
