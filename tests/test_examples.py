@@ -74,6 +74,8 @@ def test_grid_search_heatmap_example():
     best = re.search(r"best parameters: \{'T': ([\d.]+), 'alpha': ([\d.]+)\}", output)
     assert best and float(best.group(1)) in (1.0, 2.0, 4.0, 8.0)
     assert float(re.search(r"held-out accuracy of the best student: ([\d.]+)", output).group(1)) > 0.9
+    # 3 folds + the refit, for 4 x 3 candidates x 3 folds + 1 = 37 fits.
+    assert "teacher passes: 4 for 37 fits (33 answered from the cache)" in output
 
 
 @pytest.mark.slow
