@@ -2,25 +2,37 @@
 
 Grid search trains many students against one teacher on the same folds. The teacher's outputs (and,
 for a teacher that must be fitted first, the fitted teacher) are stored under a key that covers
-everything they depend on, so a stale hit is impossible:
+what they depend on:
 
 - the data: ``X`` (values, dtype, shape, DataFrame columns and index), ``y`` and ``sample_weight``;
-- the teacher adapter in its current state: its parameters, the module's weights and buffers or the
-  scikit-learn model's fitted state (everything pickling captures);
-- the code that computes the outputs: the bytecode of every user-defined class in the teacher (torch
-  modules, custom estimators), and the versions of skdistill, scikit-learn, torch and numpy.
+- the teacher adapter in its current state: its parameters, the module's weights, buffers and device
+  or the scikit-learn model's fitted state (everything pickling captures);
+- the code that computes the outputs: for every user-defined class and function in the teacher
+  (torch modules, custom estimators, functions given as parameters), its bytecode, default
+  arguments, closure values and the module-level names it reads (helper functions, recursively;
+  numbers, strings, arrays and tensors by value); the versions of skdistill (and a digest of the
+  skdistill code that computes outputs), scikit-learn, torch, numpy, scipy, joblib and pandas.
+
+What it cannot see: state the code reaches other than through those names (attributes of other
+module-level objects, files, environment variables, random draws), and compiled code outside the
+listed packages. Such a teacher should be used with ``memory=False``.
 
 Outputs live in a bounded in-process store (least recently used entries go first) and, when a
 distiller is given ``memory=``, in a :class:`joblib.Memory` on disk, which processes share (as in
 ``GridSearchCV(n_jobs>1)``) and which outlives the Python session.
 """
 
+import hashlib
 import pickle
+import sys
 import threading
 import types
 import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
+
+import joblib
 
 import numpy as np
 import scipy
@@ -35,7 +47,27 @@ __all__ = ["clear_teacher_cache", "set_teacher_cache_limits", "teacher_cache_inf
 
 # Classes from these packages are identified by the package's version, not by their code.
 _VERSIONED_PACKAGES = {"builtins", "numpy", "scipy", "sklearn", "torch", "skdistill", "joblib", "pandas"}
-_VERSIONS = (__version__, sklearn.__version__, torch.__version__, np.__version__, scipy.__version__)
+
+
+def _source_digest():
+    """A digest of the skdistill code that computes teacher outputs, so that editing it (in a development
+    checkout, where the version does not change) misses a disk cache."""
+    package = Path(__file__).parent
+    digest = hashlib.md5()
+    for name in ("_cache.py", "teachers.py", "_torch_utils.py"):
+        digest.update((package / name).read_bytes())
+    return digest.hexdigest()
+
+
+_VERSIONS = (
+    __version__,
+    _source_digest(),
+    sklearn.__version__,
+    torch.__version__,
+    np.__version__,
+    scipy.__version__,
+    joblib.__version__,
+)
 
 
 @dataclass(frozen=True)
@@ -293,11 +325,16 @@ def _read_only(value):
 
 
 def _nbytes(value):
+    """The memory an entry holds: arrays by size; a fitted teacher's state (a fitted forest, say) by the
+    length of its pickle."""
     if isinstance(value, np.ndarray):
         return value.nbytes
     if isinstance(value, tuple):
         return sum(_nbytes(part) for part in value)
-    return 0
+    try:
+        return len(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    except Exception:  # cannot be measured: count it as too large to keep
+        return _IN_PROCESS.max_bytes + 1
 
 
 def _key(kind, teacher, *data, memory):
@@ -308,8 +345,10 @@ def _key(kind, teacher, *data, memory):
     """
     try:
         hasher = _TensorAwareHasher()
-        return hasher.hash((kind, _VERSIONS, _code_fingerprint(teacher), teacher, data))
-    except (pickle.PicklingError, TypeError, AttributeError, RuntimeError) as exc:
+        pandas = sys.modules.get("pandas")
+        versions = (*_VERSIONS, getattr(pandas, "__version__", None))
+        return hasher.hash((kind, versions, _code_fingerprint(teacher), teacher, data))
+    except Exception as exc:  # whatever pickling raises (ctypes pointers raise ValueError): no caching
         if memory is not None:
             warnings.warn(
                 f"The teacher's outputs are not cached: the teacher or the data cannot be pickled ({exc}). "
@@ -337,7 +376,8 @@ class _TensorAwareHasher(NumpyHasher):
             if data.is_quantized:
                 data = data.int_repr()
             content = data.cpu().contiguous().reshape(-1).view(torch.uint8).numpy()
-            obj = ("torch.Tensor", type(obj).__name__, str(obj.dtype), tuple(obj.shape), obj.requires_grad, content)
+            description = (type(obj).__name__, str(obj.dtype), str(obj.device), tuple(obj.shape), obj.requires_grad)
+            obj = ("torch.Tensor", description, content)
         super().save(obj)
 
 
@@ -361,17 +401,40 @@ def _module_description(module):
 
 
 def _code_fingerprint(teacher):
-    """The bytecode of every user-defined class in the teacher, so that editing ``forward`` misses."""
-    classes = {type(obj) for obj in _parts_of(teacher)}
+    """The code of every user-defined class and function in the teacher, so that editing it misses.
+
+    For each function: its bytecode and constants, default arguments, closure values, and the
+    module-level names its code refers to (helper functions, recursively; numbers, strings, arrays
+    and tensors by value). Classes and functions of scikit-learn, torch, numpy, scipy, pandas, joblib
+    and skdistill are identified by the package versions instead.
+    """
+    parts = _parts_of(teacher)
+    seen = set()
     fingerprint = []
+    classes = {type(obj) for obj in parts}
     for cls in sorted(classes, key=lambda c: f"{c.__module__}.{c.__qualname__}"):
-        for klass in cls.__mro__:
-            if klass.__module__.partition(".")[0] in _VERSIONED_PACKAGES:
-                continue
-            # Only code: other class attributes come and go (pickle caches __slotnames__ on first use).
-            code = sorted((name, _code_of(value)) for name, value in vars(klass).items() if _code_of(value))
-            fingerprint.append((klass.__module__, klass.__qualname__, code))
+        fingerprint.append(_class_description(cls, seen))
+    for obj in parts:
+        if hasattr(obj, "get_params"):  # functions given as parameters: FunctionTransformer(func=...)
+            functions = [v for v in obj.get_params(deep=False).values() if isinstance(v, types.FunctionType)]
+            fingerprint.extend(_value_description(function, seen) for function in functions)
     return fingerprint
+
+
+def _is_versioned(obj):
+    return (getattr(obj, "__module__", None) or "").partition(".")[0] in _VERSIONED_PACKAGES
+
+
+def _class_description(cls, seen):
+    description = []
+    for klass in cls.__mro__:
+        if _is_versioned(klass):
+            continue
+        # Only code: other class attributes come and go (pickle caches __slotnames__ on first use).
+        code = [(name, _code_of(value, seen)) for name, value in vars(klass).items()]
+        code = sorted((name, described) for name, described in code if described is not None)
+        description.append((klass.__module__, klass.__qualname__, code))
+    return description
 
 
 def _parts_of(teacher):
@@ -386,13 +449,61 @@ def _parts_of(teacher):
     return parts
 
 
-def _code_of(obj):
-    """A process-independent description of a function's code (None for non-functions)."""
+def _code_of(obj, seen):
+    """A process-independent description of a function and what its code reads; None for non-functions."""
     obj = getattr(obj, "__func__", obj)  # classmethod, staticmethod
     if isinstance(obj, property):
-        return [_code_of(f) for f in (obj.fget, obj.fset, obj.fdel)]
+        return [_code_of(f, seen) for f in (obj.fget, obj.fset, obj.fdel)]
     code = getattr(obj, "__code__", None)
-    return None if code is None else _code_description(code)
+    if not isinstance(code, types.CodeType):
+        return None
+    if id(code) in seen:
+        return "<described above>"  # recursion, or a helper shared by several methods
+    seen.add(id(code))
+    module_globals = getattr(obj, "__globals__", {})
+    referenced = sorted(
+        (name, _value_description(module_globals[name], seen)) for name in _names_read(code) if name in module_globals
+    )
+    closure = []
+    for cell in getattr(obj, "__closure__", None) or ():
+        try:
+            closure.append(_value_description(cell.cell_contents, seen))
+        except ValueError:  # an empty cell
+            closure.append(None)
+    defaults = _value_description(getattr(obj, "__defaults__", None), seen)
+    kwdefaults = _value_description(getattr(obj, "__kwdefaults__", None), seen)
+    return (_code_description(code), defaults, kwdefaults, closure, referenced)
+
+
+def _names_read(code):
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _names_read(const)
+    return names
+
+
+def _value_description(value, seen):
+    """What the key records of a value that code reads: its value, or its code, or (else) its type."""
+    if value is None or isinstance(value, (bool, int, float, complex, str, bytes)):
+        return value
+    if isinstance(value, (tuple, list)):
+        return tuple(_value_description(item, seen) for item in value)
+    if isinstance(value, dict):
+        return sorted((repr(key), _value_description(item, seen)) for key, item in value.items())
+    if isinstance(value, (np.ndarray, torch.Tensor)):
+        return value
+    if isinstance(value, types.ModuleType):
+        return ("module", value.__name__)
+    if isinstance(value, type):
+        return (
+            ("class", value.__module__, value.__qualname__) if _is_versioned(value) else _class_description(value, seen)
+        )
+    if callable(value) and hasattr(value, "__code__") and not _is_versioned(value):
+        return _code_of(value, seen)
+    if callable(value):
+        return ("callable", getattr(value, "__module__", None), getattr(value, "__qualname__", type(value).__name__))
+    return ("object", type(value).__module__, type(value).__qualname__)
 
 
 def _code_description(code):

@@ -1,5 +1,6 @@
 """DistilledClassifier: orchestrates teacher, targets and student; holds no training loop."""
 
+import copy
 from numbers import Integral, Real
 
 import numpy as np
@@ -99,7 +100,8 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         :class:`joblib.Memory`: also on disk, shared by processes (``GridSearchCV(n_jobs=...)``, Dask
         workers on one file system) and Python sessions, as in ``Pipeline(memory=...)``. ``False``:
         no caching. The key covers the data, the teacher's parameters and weights (or fitted state)
-        and the code of user-defined teacher classes, so a changed teacher or dataset never hits. An
+        and the code of user-defined teacher classes and the helpers and globals it reads, so a changed
+        teacher, dataset or ``forward`` misses (see the user guide for what the key cannot see). An
         unfitted teacher is cached fitted: candidates on the same fold share one teacher fit.
 
     Attributes
@@ -193,16 +195,29 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     def __getstate__(self):
         state = super().__getstate__()
         adapter = getattr(self, "teacher_", None)
-        if isinstance(adapter, TorchTeacher) and adapter.module is self.teacher and off_cpu_devices(state):
-            # The adapter pickles the module (portably); keep one copy, not two.
-            state = {**state, "teacher": _TEACHER_ADAPTER_MODULE}
+        if isinstance(adapter, TorchTeacher) and off_cpu_devices({"module": adapter.module}):
+            # The fitted adapter pickles the module (portably); the teacher parameter points to it, so
+            # that loading gives one teacher, not two copies.
+            if adapter.module is self.teacher:
+                state = {**state, "teacher": _TEACHER_ADAPTER_MODULE}
+            elif isinstance(self.teacher, TorchTeacher) and self.teacher.module is adapter.module:
+                stand_in = copy.copy(self.teacher)
+                stand_in.module = _TEACHER_ADAPTER_MODULE
+                state = {**state, "teacher": stand_in}
         return portable_state(state)
 
     def __setstate__(self, state):
         state = restored_state(dict(state), type(self).__name__)
-        if isinstance(state.get("teacher"), str) and state["teacher"] == _TEACHER_ADAPTER_MODULE:
+        teacher = state.get("teacher")
+        if isinstance(teacher, str) and teacher == _TEACHER_ADAPTER_MODULE:
             state["teacher"] = state["teacher_"].module
+        elif isinstance(teacher, TorchTeacher) and isinstance(teacher.module, str):
+            teacher.module = state["teacher_"].module
         super().__setstate__(state)
+
+    def __sklearn_is_fitted__(self):
+        # n_features_in_ alone (set by validation before a failed first partial_fit) is not fitted.
+        return hasattr(self, "student_")
 
     def _teacher_is_shared(self):
         """A trained teacher given as it is (not through an adapter) is shared by clone, never refitted."""
@@ -289,7 +304,11 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             sample_weight,
             kept,
             teacher_logits,
-            transfer=_stack_rows(X_unlabeled, self._augmented_rows(augmenter, X_checked, kept), like=X),
+            transfer=_stack_rows(
+                X_unlabeled,
+                self._augmented_rows(augmenter, X_checked, kept, check_random_state(self.random_state)),
+                like=X,
+            ),
             score=lambda rows: _cache.logits(teacher, rows, memory=self.memory),
         )
         self.student_ = student.fit_distill(X_student, targets, sample_weight=sample_weight)
@@ -327,9 +346,11 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         The teacher scores the chunk as it arrives (its outputs are not cached: each chunk is new),
         and the student takes one step on it: one epoch over the chunk for a neural student, one
         ``partial_fit`` on the chunk's soft-weighted rows for a classical student that has one
-        (``SGDClassifier(loss="log_loss")``, ``MultinomialNB``, ...). Students that cannot learn
-        incrementally (``LogisticRegression``, trees) raise a ``TypeError`` on the first call. A call
-        after :meth:`fit` continues the fitted student; :meth:`fit` starts afresh.
+        (``SGDClassifier(loss="log_loss")``, ``MultinomialNB``, ...). For students that cannot learn
+        incrementally (``LogisticRegression``, trees) or an unfitted teacher, ``partial_fit`` does
+        not exist (``hasattr`` is ``False`` and the ``AttributeError`` says why). A call after
+        :meth:`fit` continues the fitted student (a neural one with a fresh optimizer); :meth:`fit`
+        starts afresh.
 
         Parameters
         ----------
@@ -357,15 +378,30 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             teacher = self._incremental_teacher(classes)
             augmenter = as_augmenter(self.augment)  # checked before the teacher runs
             teacher.fit(X_checked[:1])
-            self.teacher_ = teacher
-            self.classes_, self._teacher_columns = _align_classes(teacher.classes_, classes, hint=teacher._relabel_hint)
+            all_classes, columns = _align_classes(teacher.classes_, classes, hint=teacher._relabel_hint)
+            # One stream of random draws over all calls: each chunk gets its own synthetic rows.
+            augment_random_state = check_random_state(self.random_state)
         else:
             student, teacher, augmenter = self.student_, self.teacher_, as_augmenter(self.augment)
             check_incremental(student)
+            all_classes, columns = self.classes_, self._teacher_columns
+            augment_random_state = getattr(self, "_augment_random_state", None) or check_random_state(
+                self.random_state
+            )
             if classes is not None:
                 _align_classes(teacher.classes_, classes, hint=teacher._relabel_hint)
+            student_classes = np.asarray(getattr(student, "classes_", all_classes))
+            if not np.array_equal(student_classes, all_classes):
+                raise ValueError(
+                    f"The student fitted by fit knows the classes {student_classes.tolist()!r} only (the others had "
+                    f"no soft weight), but partial_fit needs all of {all_classes.tolist()!r}. Start the stream "
+                    "with partial_fit rather than fit."
+                )
         if y is not None:
             _align_classes(teacher.classes_, y, hint=teacher._relabel_hint)  # labels the teacher scores
+        # Every check passed: only now does the estimator change.
+        self.teacher_, self.classes_, self._teacher_columns = teacher, all_classes, columns
+        self._augment_random_state = augment_random_state
         X_student, targets, sample_weight = self._distillation_data(
             X,
             X_checked,
@@ -373,7 +409,7 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             sample_weight,
             kept,
             teacher.logits(X),
-            transfer=self._augmented_rows(augmenter, X_checked, kept),
+            transfer=self._augmented_rows(augmenter, X_checked, kept, augment_random_state),
             score=teacher.logits,
         )
         self.student_ = partial_fit_student(student, X_student, targets, sample_weight=sample_weight)
@@ -455,7 +491,7 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             raise ValueError("X_unlabeled must have the same columns as X, in the same order.")
         return X_unlabeled if hasattr(X, "iloc") and hasattr(X_unlabeled, "iloc") else checked
 
-    def _augmented_rows(self, augmenter, X_checked, kept):
+    def _augmented_rows(self, augmenter, X_checked, kept, random_state):
         """Synthetic rows for the teacher to label, made from the training rows (of positive weight) only."""
         if augmenter is None:
             return None
@@ -463,7 +499,7 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         n_rows = self.augment_size
         if not isinstance(n_rows, Integral):
             n_rows = round(n_rows * len(X_train))  # a float is a multiple of the training rows
-        rows = np.asarray(augmenter.sample(X_train, max(n_rows, 1), check_random_state(self.random_state)))
+        rows = np.asarray(augmenter.sample(X_train, max(n_rows, 1), random_state))
         if rows.ndim != 2 or rows.shape[1] != X_train.shape[1] or not np.isfinite(rows).all():
             raise ValueError(
                 f"augment must return finite rows of shape (n_samples, {X_train.shape[1]}); got shape {rows.shape}."

@@ -120,7 +120,14 @@ def batched_forward(module, X, *, batch_size, device, dtype, who="The module", o
                 ) from exc
             if not isinstance(output, torch.Tensor):
                 raise TypeError(f"{who} must return a tensor of scores, but it returned {type(output).__name__}.")
+            if output.ndim == 0 or output.shape[0] != batch.shape[0] or (
+                result is not None and tuple(output.shape[1:]) != result.shape[1:]
+            ):
+                raise ValueError(
+                    f"{who} must return one row of scores per input row, of the same width for every batch; "
+                    f"for a batch of {batch.shape[0]} rows it returned shape {tuple(output.shape)}."
+                )
             if result is None:
                 result = np.empty((X.shape[0], *output.shape[1:]), dtype=out_dtype)
-            torch.from_numpy(result[start : start + output.shape[0]]).copy_(output.detach())
+            torch.from_numpy(result[start : start + batch.shape[0]]).copy_(output.detach())
     return np.empty((0,), dtype=out_dtype) if result is None else result

@@ -1,7 +1,9 @@
 """The teacher-output cache: the teacher scores each dataset once, and a changed teacher or dataset never hits."""
 
+import ctypes
 import os
 import pickle
+import sys
 
 import joblib
 import numpy as np
@@ -230,9 +232,11 @@ def test_a_disk_cache_outlives_the_process_cache(id_data, tmp_path):
     assert rows_scored(teacher.log_path, len(X)).tolist() == [1] * len(X)
     assert teacher_cache_info().hits == 1
     np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))
-    # The teacher from the disk is the user's module, not an unpickled copy of it.
-    assert second.teacher_.module is not teacher
-    assert DistilledClassifier(teacher, small_student(), memory=memory).fit(X, y).teacher_.module is teacher
+    # A disk hit restores the adapter around the user's own module, not an unpickled copy of it.
+    clear_teacher_cache()
+    third = DistilledClassifier(teacher, small_student(), memory=memory).fit(X, y)
+    assert teacher_cache_info().hits == 1 and teacher_cache_info().misses == 0
+    assert third.teacher_.module is teacher
 
 
 def test_cached_outputs_are_read_only(id_data, tmp_path):
@@ -245,14 +249,20 @@ def test_cached_outputs_are_read_only(id_data, tmp_path):
         logits[0, 0] = 1.0
 
 
+def y_of(rng):
+    return rng.randint(0, 2, size=200)
+
+
 def test_memory_stays_bounded_over_many_datasets(tmp_path):
     teacher = logging_teacher(tmp_path)
     rng = np.random.RandomState(0)
-    set_teacher_cache_limits(max_bytes=10 * 200 * 2 * 4, max_entries=1000)  # ten entries of 200 x 2 float32 logits
+    DistilledClassifier(teacher, LogisticRegression()).fit(rng.normal(size=(200, 6)).astype(np.float32), y_of(rng))
+    entry_nbytes = teacher_cache_info().nbytes  # the logits and the adapter's fitted state of one fit
+    set_teacher_cache_limits(max_bytes=10 * entry_nbytes, max_entries=1000)
     try:
         for _ in range(30):
             X = rng.normal(size=(200, 6)).astype(np.float32)
-            DistilledClassifier(teacher, LogisticRegression()).fit(X, rng.randint(0, 2, size=200))
+            DistilledClassifier(teacher, LogisticRegression()).fit(X, y_of(rng))
             info = teacher_cache_info()
             assert info.nbytes <= info.max_bytes
         assert info.entries == 10
@@ -307,3 +317,64 @@ def test_a_bad_memory_is_refused(id_data, memory):
     X, y = id_data
     with pytest.raises(InvalidParameterError, match="memory"):
         DistilledClassifier(LogisticRegression(), LogisticRegression(), memory=memory).fit(X, y)
+
+
+SCALE = 1.0
+
+
+def _scaled(scores):
+    return scores * SCALE
+
+
+class HelperCallingTeacher(torch.nn.Module):
+    """Its forward calls a module-level helper that reads a module-level number."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.linear = torch.nn.Linear(6, 2)
+
+    def forward(self, x, sign=1.0):
+        return sign * _scaled(self.linear(x))
+
+
+def test_changing_a_global_that_the_teachers_code_reads_misses(id_data, monkeypatch):
+    X, y = id_data
+    teacher = HelperCallingTeacher()
+    before = DistilledClassifier(teacher, LogisticRegression()).fit(X, y).teacher_proba(X)
+    monkeypatch.setattr(sys.modules[__name__], "SCALE", -1.0)
+    after = DistilledClassifier(teacher, LogisticRegression()).fit(X, y).teacher_proba(X)
+    assert teacher_cache_info().hits == 0
+    np.testing.assert_allclose(after, before[:, ::-1], atol=1e-6)
+
+
+def test_changing_a_default_argument_of_forward_misses(id_data, monkeypatch):
+    X, y = id_data
+    teacher = HelperCallingTeacher()
+    DistilledClassifier(teacher, LogisticRegression()).fit(X, y)
+    monkeypatch.setattr(HelperCallingTeacher.forward, "__defaults__", (-1.0,))
+    DistilledClassifier(teacher, LogisticRegression()).fit(X, y)
+    assert teacher_cache_info().hits == 0
+
+
+def test_a_fitted_teacher_in_the_cache_counts_towards_its_size(id_data):
+    from sklearn.ensemble import RandomForestClassifier
+
+    X, y = id_data
+    DistilledClassifier(RandomForestClassifier(n_estimators=20, random_state=0), LogisticRegression()).fit(X, y)
+    logits_nbytes = len(X) * 2 * 8
+    assert teacher_cache_info().nbytes > 10 * logits_nbytes  # the fitted forest is counted, not only the logits
+
+
+class PointerHoldingTeacher(torch.nn.Linear):
+    """A module with an attribute that pickling refuses with a ValueError."""
+
+    def __init__(self):
+        super().__init__(6, 2)
+        self.handle = ctypes.pointer(ctypes.c_int(0))
+
+
+def test_a_teacher_whose_pickling_raises_anything_is_simply_not_cached(id_data):
+    X, y = id_data
+    DistilledClassifier(PointerHoldingTeacher(), LogisticRegression()).fit(X, y)
+    assert teacher_cache_info().entries == 0

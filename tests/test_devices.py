@@ -61,18 +61,32 @@ def test_a_student_trained_on_a_gpu_unpickles_on_the_cpu(pickled_as_on_a_gpu, da
         loaded = pickle.loads(payload)
     assert next(loaded.module_.parameters()).device.type == "cpu"
     np.testing.assert_array_equal(loaded.predict_proba(X), fitted.predict_proba(X))
-    # The optimizer still drives the module's own parameters: training can go on.
-    assert loaded._optimizer.param_groups[0]["params"][0] is next(loaded.module_.parameters())
     loaded.partial_fit(X, y)
     assert loaded.n_iter_ == fitted.n_iter_ + 1
 
 
-def test_a_distiller_trained_on_a_gpu_unpickles_on_the_cpu_with_one_teacher(pickled_as_on_a_gpu, data):
+def test_a_streamed_student_from_a_gpu_keeps_its_optimizer_on_its_parameters(pickled_as_on_a_gpu, data):
     X, y = data
-    clf = DistilledClassifier(make_teacher_module(), student()).fit(X, y)
+    streamed = student().partial_fit(X, y, classes=[0, 1, 2])
+    with pytest.warns(UserWarning, match="cuda:0"):
+        loaded = pickle.loads(pickled_as_on_a_gpu(streamed))
+    # One payload for module and optimizer: the optimizer still drives the module's own parameters.
+    assert loaded._optimizer.param_groups[0]["params"][0] is next(loaded.module_.parameters())
+    assert loaded._optimizer.state  # Adam's moments came along
+    loaded.partial_fit(X, y)
+    assert loaded.n_iter_ == 2
+
+
+@pytest.mark.parametrize("wrap", [False, True], ids=["module", "TorchTeacher"])
+def test_a_distiller_trained_on_a_gpu_unpickles_on_the_cpu_with_one_teacher(pickled_as_on_a_gpu, data, wrap):
+    X, y = data
+    teacher = TorchTeacher(make_teacher_module()) if wrap else make_teacher_module()
+    clf = DistilledClassifier(teacher, student()).fit(X, y)
     with pytest.warns(UserWarning, match="cuda:0"):
         loaded = pickle.loads(pickled_as_on_a_gpu(clf))
-    assert loaded.teacher is loaded.teacher_.module  # one teacher, not two copies
+    # One teacher, not two copies.
+    assert (loaded.teacher.module if wrap else loaded.teacher) is loaded.teacher_.module
+    assert clf.teacher is teacher  # pickling left the original alone
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
     np.testing.assert_allclose(loaded.teacher_proba(X), clf.teacher_proba(X))
 

@@ -223,6 +223,66 @@ def test_zero_weight_rows_of_a_chunk_are_not_learned(big_data):
     np.testing.assert_allclose(with_zeros.predict_proba(X_test), without.predict_proba(X_test), rtol=1e-6)
 
 
+def test_a_fitted_neural_student_does_not_carry_its_optimizer(big_data):
+    X, y, _ = big_data
+    fitted = student(max_iter=2).fit(X, y)
+    assert not hasattr(fitted, "_optimizer")  # a fitted model ships without Adam's moments
+    streamed = student().partial_fit(X, y, classes=[0, 1, 2])
+    assert hasattr(streamed, "_optimizer")  # a stream keeps them to resume
+    fitted.partial_fit(X, y)
+    assert fitted.n_iter_ == 3
+
+
+def test_each_chunk_gets_its_own_synthetic_rows(big_data):
+    X, y, _ = big_data
+    drawn = []
+
+    def record(X_train, n_samples, random_state):
+        rows = X_train[random_state.randint(len(X_train), size=n_samples)] + random_state.normal(size=(n_samples, 6))
+        drawn.append(rows)
+        return rows
+
+    clf = DistilledClassifier(make_teacher_module(), student(), augment=record, augment_size=20, random_state=0)
+    clf.partial_fit(X[:100], y[:100], classes=[0, 1, 2])
+    clf.partial_fit(X[:100], y[:100])
+    assert not np.allclose(drawn[0], drawn[1])
+    # and the stream is reproducible
+    again = DistilledClassifier(make_teacher_module(), student(), augment=record, augment_size=20, random_state=0)
+    again.partial_fit(X[:100], y[:100], classes=[0, 1, 2])
+    again.partial_fit(X[:100], y[:100])
+    np.testing.assert_array_equal(drawn[1], drawn[3])
+
+
+def test_a_failed_first_call_leaves_the_distiller_unfitted(big_data):
+    from sklearn.exceptions import NotFittedError
+
+    X, y, _ = big_data
+    clf = DistilledClassifier(make_teacher_module(), student())
+    with pytest.raises(ValueError, match="labels the teacher does not score"):
+        clf.partial_fit(X[:50], np.full(50, 7), classes=[0, 1, 2])
+    assert not hasattr(clf, "teacher_") and not hasattr(clf, "classes_")
+    with pytest.raises(NotFittedError):
+        clf.predict(X[:5])
+
+
+def test_partial_fit_after_a_fit_that_dropped_a_class_says_so(big_data):
+    X, y, _ = big_data
+    X = np.abs(X)
+    teacher = DecisionTreeClassifier(random_state=0).fit(X, y)  # certain: other classes get no soft weight
+    clf = DistilledClassifier(teacher, MultinomialNB(), alpha=0.5).fit(X[y < 2], y[y < 2])
+    assert clf.student_.classes_.tolist() == [0, 1]
+    with pytest.raises(ValueError, match=r"knows the classes \[0, 1\] only"):
+        clf.partial_fit(X[:50], y[:50])
+
+
+def test_mlp_student_partial_fit_validates_its_parameters(big_data):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X, y, _ = big_data
+    with pytest.raises(InvalidParameterError, match="batch_size"):
+        student(batch_size="big").partial_fit(X[:50], y[:50], classes=[0, 1, 2])
+
+
 class TestMLPStudentOnLabels:
     def test_classes_are_required_on_the_first_call(self, big_data):
         X, y, _ = big_data

@@ -204,3 +204,21 @@ def test_sklearn_teacher_with_bad_predict_proba(data):
 
     with pytest.raises(ValueError, match=r"must return shape \(n_samples, n_classes\) = \(150, 3\).*got \(150, 2\)"):
         SklearnTeacher(Bad()).fit_logits(X, y)
+
+
+class _PoolsRows(torch.nn.Module):
+    """Returns one row per batch instead of one per input row: a broken teacher."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = torch.nn.Linear(6, 3)
+
+    def forward(self, x):
+        return self.linear(x).mean(dim=0, keepdim=True)
+
+
+@pytest.mark.parametrize("batch_size", [1024, 4])
+def test_a_teacher_returning_the_wrong_number_of_rows_is_refused(data, batch_size):
+    X, y = data
+    with pytest.raises(ValueError, match=r"one row of scores per input row.* returned shape \(1, 3\)"):
+        TorchTeacher(_PoolsRows(), batch_size=batch_size).fit_logits(X, y)

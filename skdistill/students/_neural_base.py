@@ -198,9 +198,10 @@ class _BaseTorchStudent(PortablePickleMixin, LogitsPredictionMixin, ClassifierMi
         self.classes_ = targets.classes
         self.n_iter_ = history.n_iter
         self.loss_curve_ = history.loss_curve
-        # What partial_fit continues from: the optimizer's state and the stream of seeds.
-        self._optimizer = optimizer
+        # What partial_fit continues from: the stream of seeds. The optimizer is not kept (its moments
+        # would triple the pickle of the model users ship); partial_fit after fit starts a fresh one.
         self._random_state = random_state
+        self.__dict__.pop("_optimizer", None)
         self.best_loss_ = history.best_loss
         self.validation_loss_curve_ = history.validation_loss_curve
         self.best_validation_loss_ = history.best_validation_loss
@@ -236,6 +237,7 @@ class _BaseTorchStudent(PortablePickleMixin, LogitsPredictionMixin, ClassifierMi
             rows.weight = torch.as_tensor(weight / weight.mean() if mean_one else weight, dtype=dtype, device=device)
         return rows
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch over ``X, y`` on labels, continuing from earlier calls (or from :meth:`fit`).
 
@@ -254,6 +256,8 @@ class _BaseTorchStudent(PortablePickleMixin, LogitsPredictionMixin, ClassifierMi
         self
         """
         first_call = not hasattr(self, "module_")
+        if first_call:
+            self.check_params()
         if first_call and classes is None:
             raise ValueError(
                 "classes must be passed on the first call to partial_fit: every label y may hold, since one "
@@ -305,15 +309,17 @@ class _BaseTorchStudent(PortablePickleMixin, LogitsPredictionMixin, ClassifierMi
         if first_call:
             self._random_state = check_random_state(self.random_state)
             self.module_ = self._new_module(X, targets, self._random_state)
-            self._optimizer = _make_optimizer(
-                self.optimizer, self.module_.parameters(), lr=self.learning_rate_init, weight_decay=self.weight_decay
-            )
+            self.__dict__.pop("_optimizer", None)
             self.classes_ = targets.classes
             self.n_iter_ = 0
             self.loss_curve_ = []
             self.best_loss_ = float("inf")
             self.validation_loss_curve_ = None
             self.best_validation_loss_ = None
+        if not hasattr(self, "_optimizer"):  # the first partial_fit after fit
+            self._optimizer = _make_optimizer(
+                self.optimizer, self.module_.parameters(), lr=self.learning_rate_init, weight_decay=self.weight_decay
+            )
         rows = self._training_rows(self.module_, X, targets, sample_weight, mean_one=False)
         batch_size = 200 if self.batch_size == "auto" else self.batch_size
         with seeded_dropout(self.module_, make_generator(seed_from(self._random_state), rows.X.device)):
