@@ -313,6 +313,7 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         )
         self.student_ = student.fit_distill(X_student, targets, sample_weight=sample_weight)
         self.route_ = getattr(student, "route", "native")
+        self.__dict__.pop("_augment_random_state", None)  # fit starts afresh; a later stream reseeds
         return self
 
     def _can_learn_incrementally(self):
