@@ -259,11 +259,8 @@ def fit_logits(teacher, X, y, sample_weight, *, memory):
         logits = teacher.fit_logits(X, y, sample_weight=sample_weight)
         return teacher._fitted_state(), logits
 
-    key = None if memory is False else _key("fit_logits", teacher, X, y, sample_weight, memory=memory)
-    if key is None:
-        return compute()[1]
-    state, logits = _lookup(key, compute, memory)
-    teacher._set_fitted_state(state)
+    state, logits = _through_cache(compute, memory, "fit_logits", teacher, X, y, sample_weight)
+    teacher._set_fitted_state(state)  # a no-op when this fit computed it
     return logits
 
 
@@ -282,13 +279,15 @@ def logits(teacher, X, *, memory):
     -------
     ndarray of shape (n_samples, n_classes)
     """
-    key = None if memory is False else _key("logits", teacher, X, memory=memory)
+    return _through_cache(lambda: teacher.logits(X), memory, "logits", teacher, X)
+
+
+def _through_cache(compute, memory, kind, teacher, *data):
+    """``compute()``, or what an identical earlier call stored (see :func:`_key`); uncached when there
+    is no key (``memory=False``, or a teacher that cannot be hashed)."""
+    key = None if memory is False else _key(kind, teacher, *data, memory=memory)
     if key is None:
-        return teacher.logits(X)
-    return _lookup(key, lambda: teacher.logits(X), memory)
-
-
-def _lookup(key, compute, memory):
+        return compute()
     value = _IN_PROCESS.get(key)
     if value is not None:
         _IN_PROCESS.count(hit=True)

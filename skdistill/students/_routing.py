@@ -174,6 +174,8 @@ def check_incremental(student):
 def partial_fit_student(student, X, targets, sample_weight=None):
     """Continue training ``student`` (a neural student, or a classifier with ``partial_fit``) on a chunk.
 
+    The caller checks the student with :func:`check_incremental` first, before the teacher runs.
+
     Parameters
     ----------
     student : object returned by :func:`as_student`, or a student returned by an earlier call
@@ -186,7 +188,6 @@ def partial_fit_student(student, X, targets, sample_weight=None):
     estimator
         The student, updated in place: the one to pass to the next call.
     """
-    check_incremental(student)
     if hasattr(student, "partial_fit_distill"):
         return student.partial_fit_distill(X, targets, sample_weight=sample_weight)
     estimator = student.estimator if isinstance(student, SoftLabelStudent) else student
