@@ -80,7 +80,25 @@ def eval_mode(module):
             submodule.training = flag
 
 
-def batched_forward(module, X, *, batch_size, device, dtype, who="The module", out_dtype=np.float64):
+def float64_inference_device(module):
+    """Where :func:`batched_forward` with ``float64=True`` runs: the module's device, or the CPU for
+    devices without float64 arithmetic (Apple's MPS)."""
+    device, _ = module_device_and_dtype(module)
+    return torch.device("cpu") if device.type == "mps" else device
+
+
+def _float64_tensors(module, device):
+    """The module's parameters and buffers as float64 copies on ``device`` (other dtypes only moved)."""
+    named = [*module.named_parameters(), *module.named_buffers()]
+    return {
+        name: tensor.detach().to(device=device, dtype=torch.float64 if tensor.is_floating_point() else tensor.dtype)
+        for name, tensor in named
+    }
+
+
+def batched_forward(
+    module, X, *, batch_size, device, dtype, who="The module", out_dtype=np.float64, float64=False
+):
     """Run ``module`` over the rows of ``X`` in batches, without gradients, in eval mode.
 
     Memory is bounded by one batch of inputs and outputs on ``device``, plus the result: a numpy
@@ -99,6 +117,12 @@ def batched_forward(module, X, *, batch_size, device, dtype, who="The module", o
         How error messages name the module.
     out_dtype : numpy dtype, default=np.float64
         The dtype of the result.
+    float64 : bool, default=False
+        Compute in float64 with float64 copies of the module's parameters and buffers (the module
+        itself is not changed; ``dtype`` is then ignored). A row's output then depends on the other
+        rows of its batch only to float64 round-off: float32 matrix products are blocked differently
+        for different batch sizes by the BLAS kernels of each CPU (AVX-512 against AVX2 or ARM), which
+        moves a float32 result by up to about 1e-6.
 
     Returns
     -------
@@ -108,16 +132,22 @@ def batched_forward(module, X, *, batch_size, device, dtype, who="The module", o
     # held twice the output and fragmented the heap (peak 4x the size of X at 1M rows, see
     # benchmarks/bench_memory.py).
     result = None
+    forward = module
+    if float64:
+        dtype = torch.float64
+        tensors = _float64_tensors(module, device)
+
+        def forward(batch):
+            return torch.func.functional_call(module, tensors, (batch,))
+
     with eval_mode(module), torch.inference_mode():
         for start in range(0, X.shape[0], batch_size):
-            batch = torch.tensor(X[start : start + batch_size], dtype=dtype, device=device)
+            # torch.tensor copies (an in-place module cannot write into X) but refuses negative strides.
+            batch = torch.tensor(np.ascontiguousarray(X[start : start + batch_size]), dtype=dtype, device=device)
             try:
-                output = module(batch)
+                output = forward(batch)
             except RuntimeError as exc:
-                raise ValueError(
-                    f"{who} failed on X with {X.shape[1]} features; check that it takes {X.shape[1]} inputs. "
-                    f"torch said: {exc}"
-                ) from exc
+                raise _forward_error(exc, who, X, device) from exc
             if not isinstance(output, torch.Tensor):
                 raise TypeError(f"{who} must return a tensor of scores, but it returned {type(output).__name__}.")
             if output.ndim == 0 or output.shape[0] != batch.shape[0] or (
@@ -131,3 +161,32 @@ def batched_forward(module, X, *, batch_size, device, dtype, who="The module", o
                 result = np.empty((X.shape[0], *output.shape[1:]), dtype=out_dtype)
             torch.from_numpy(result[start : start + batch.shape[0]]).copy_(output.detach())
     return np.empty((0,), dtype=out_dtype) if result is None else result
+
+
+def _forward_error(exc, who, X, device):
+    """The error to raise for a ``RuntimeError`` from a module's forward pass: name what went wrong.
+
+    Running out of memory and tensors on two devices are not a wrong input width; only torch's shape
+    errors are reported as one.
+    """
+    message = str(exc)
+    if isinstance(exc, torch.OutOfMemoryError) or "out of memory" in message.lower():
+        return MemoryError(
+            f"{who} ran out of memory on {device}; lower its batch size (batch_size=...). torch said: {message}"
+        )
+    if "same device" in message or "device type" in message.lower():
+        return ValueError(
+            f"{who} has tensors on another device than its input ({device}); move it or set device=... so "
+            f"that its parameters and buffers are on one device. torch said: {message}"
+        )
+    if any(hint in message for hint in _SHAPE_ERRORS):
+        return ValueError(
+            f"{who} failed on X with {X.shape[1]} features; check that it takes {X.shape[1]} inputs. "
+            f"torch said: {message}"
+        )
+    return RuntimeError(f"{who} raised an error in its forward pass. torch said: {message}")
+
+
+# Substrings of torch's error messages for a tensor of the wrong shape (e.g. "mat1 and mat2 shapes
+# cannot be multiplied (5x3 and 4x8)").
+_SHAPE_ERRORS = ("shapes cannot be multiplied", "size mismatch", "must match the size", "shape", "Expected size")

@@ -305,3 +305,39 @@ def test_progress_bar_is_drawn_once_with_the_final_loss(data, capsys):
     final_state = states[-1]
     assert "3/3" in final_state
     assert f"loss={student.loss_curve_[-1]:.4g}" in final_state  # the last epoch's loss, not the one before
+
+
+def _wide_data(n_rows=300, n_features=64, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n_rows, n_features)).astype(np.float32)
+    return X, (X[:, :3].sum(axis=1) > 0).astype(int) + (X[:, 3] > 1)
+
+
+@pytest.mark.parametrize("kind", ["mlp", "torch", "distilled"])
+def test_a_rows_prediction_does_not_depend_on_its_batch(kind):
+    # float32 matrix products are blocked differently for different batch sizes (AVX-512 kernels
+    # moved a row's probability by up to 4.6e-7 between a batch of one and the whole set): inference
+    # runs in float64, so a row's prediction depends on its batch only to float64 round-off.
+    from skdistill import DistilledClassifier
+
+    X, y = _wide_data()
+    wide = torch.nn.Sequential(torch.nn.Linear(64, 256), torch.nn.ReLU(), torch.nn.Linear(256, 128),
+                               torch.nn.ReLU(), torch.nn.Linear(128, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        if kind == "mlp":
+            model = MLPStudent(hidden_layer_sizes=(256, 64), max_iter=3, random_state=0).fit(X, y)
+        elif kind == "torch":
+            model = TorchStudent(wide, max_iter=3, random_state=0).fit(X, y)
+        else:
+            student = MLPStudent(hidden_layer_sizes=(128,), max_iter=3, random_state=0)
+            model = DistilledClassifier(make_teacher_module(64, 3), student).fit(X, y)
+    whole = model.predict_proba(X)
+    assert whole.dtype == np.float64
+    for batch_size in (1, 7):
+        for start in range(0, len(X), batch_size):
+            part = model.predict_proba(X[start : start + batch_size])
+            np.testing.assert_allclose(part, whole[start : start + batch_size], rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(model.predict(X[::-1]), model.predict(X)[::-1])
+    module = model.student_.module_ if kind == "distilled" else model.module_
+    assert all(p.dtype == torch.float32 for p in module.parameters())  # training dtype untouched

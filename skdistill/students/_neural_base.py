@@ -19,6 +19,7 @@ from .._torch_utils import (
     DEVICE_CONSTRAINT,
     as_tensor,
     batched_forward,
+    float64_inference_device,
     make_generator,
     module_device_and_dtype,
     resolve_device,
@@ -366,5 +367,13 @@ class _BaseTorchStudent(PortablePickleMixin, LogitsPredictionMixin, ClassifierMi
     def _logits(self, X):
         check_is_fitted(self)
         X = validate_data(self, X, dtype=(np.float32, np.float64), reset=False)
-        device, dtype = module_device_and_dtype(self.module_)
-        return batched_forward(self.module_, X, batch_size=_PREDICT_BATCH_SIZE, device=device, dtype=dtype)
+        # Inference in float64 (training stays in the module's dtype): a row's prediction does not
+        # depend on the other rows it arrives with, to float64 round-off, on any CPU.
+        return batched_forward(
+            self.module_,
+            X,
+            batch_size=_PREDICT_BATCH_SIZE,
+            device=float64_inference_device(self.module_),
+            dtype=torch.float64,
+            float64=True,
+        )
