@@ -341,3 +341,36 @@ def test_a_rows_prediction_does_not_depend_on_its_batch(kind):
     np.testing.assert_array_equal(model.predict(X[::-1]), model.predict(X)[::-1])
     module = model.student_.module_ if kind == "distilled" else model.module_
     assert all(p.dtype == torch.float32 for p in module.parameters())  # training dtype untouched
+
+
+@pytest.mark.parametrize("transfer", ["augment", "X_unlabeled", "no_labels"])
+def test_early_stopping_splits_transfer_rows_stratified_by_the_teachers_labels(data, transfer):
+    # The unlabelled marker (-1) used to reach the stratified split: "'list' argument must have no
+    # negative elements". Unlabelled rows now split too, stratified by the teacher's argmax.
+    from skdistill import DistilledClassifier
+
+    X, y = data
+    teacher = make_teacher_module()
+    student = fast_mlp(early_stopping=True, validation_fraction=0.2, max_iter=10)
+    kwargs = {"augment": "munge", "augment_size": 1.0, "random_state": 0} if transfer == "augment" else {}
+    model = DistilledClassifier(teacher, student, alpha=0.0 if transfer == "no_labels" else 0.5, **kwargs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        if transfer == "X_unlabeled":
+            model.fit(X[:100], y[:100], X_unlabeled=X[100:])
+        else:
+            model.fit(X, None if transfer == "no_labels" else y)
+    assert model.student_.validation_loss_curve_
+    assert np.isfinite(model.predict_proba(X)).all()
+
+
+def test_stratification_labels_use_the_teacher_for_unlabelled_rows():
+    from skdistill._base import DistillationTargets
+    from skdistill.students._neural_base import _stratification_labels
+
+    logits = np.array([[0.0, 5.0], [5.0, 0.0], [0.0, 5.0], [5.0, 0.0]])
+    targets = DistillationTargets(teacher_logits=logits, y=np.array([0, -1, -1, 1]), classes=np.array([0, 1]), T=1.0,
+                                  alpha=0.5)
+    np.testing.assert_array_equal(_stratification_labels(targets), [0, 0, 1, 1])
+    no_labels = DistillationTargets(teacher_logits=logits, y=None, classes=np.array([0, 1]), T=1.0, alpha=0.0)
+    np.testing.assert_array_equal(_stratification_labels(no_labels), [1, 0, 1, 0])

@@ -79,6 +79,20 @@ def _tempered_log_probs(teacher_logits, T, *, dtype, device, chunk_rows=4096):
     return log_probs
 
 
+def _stratification_labels(targets):
+    """A class index for every row, to stratify the early-stopping split by.
+
+    Labelled rows give their label; rows only the teacher labels (a transfer set, or all rows when
+    ``y`` is None) give the teacher's most probable class, so that they are split too.
+    """
+    if targets.teacher_logits is None:
+        return targets.y
+    teacher_labels = np.argmax(targets.teacher_logits, axis=1)
+    if targets.y is None:
+        return teacher_labels
+    return np.where(targets.y == UNLABELLED, teacher_labels, targets.y)
+
+
 class _BaseTorchStudent(PortablePickleMixin, LogitsPredictionMixin, ClassifierMixin, BaseEstimator):
     """Training knobs and the fit / predict machinery shared by neural students."""
 
@@ -161,7 +175,7 @@ class _BaseTorchStudent(PortablePickleMixin, LogitsPredictionMixin, ClassifierMi
         if self.early_stopping:
             train_index, validation_index = (
                 torch.as_tensor(index, device=device)
-                for index in self._validation_split(targets.y, len(X), random_state)
+                for index in self._validation_split(_stratification_labels(targets), len(X), random_state)
             )
             train_rows, validation_rows = rows.subset(train_index), rows.subset(validation_index)
             if train_rows.weight is not None:
@@ -339,7 +353,10 @@ class _BaseTorchStudent(PortablePickleMixin, LogitsPredictionMixin, ClassifierMi
         return self
 
     def _validation_split(self, y, n_rows, random_state):
-        """Row indices for training and for early-stopping validation, stratified when labels allow."""
+        """Row indices for training and for early-stopping validation, stratified when labels allow.
+
+        ``y`` holds a class index per row (see :func:`_stratification_labels`), or is ``None``.
+        """
         n_validation = max(1, int(round(self.validation_fraction * n_rows)))
         if n_validation >= n_rows:
             raise ValueError(
