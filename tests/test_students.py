@@ -374,3 +374,55 @@ def test_stratification_labels_use_the_teacher_for_unlabelled_rows():
     np.testing.assert_array_equal(_stratification_labels(targets), [0, 0, 1, 1])
     no_labels = DistillationTargets(teacher_logits=logits, y=None, classes=np.array([0, 1]), T=1.0, alpha=0.0)
     np.testing.assert_array_equal(_stratification_labels(no_labels), [1, 0, 1, 0])
+
+
+class _InterruptAfter:
+    """Raises KeyboardInterrupt (as Ctrl-C does) at the n-th forward pass in training mode."""
+
+    calls = 0
+    at = None
+
+
+class InterruptibleNet(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = small_net()
+
+    def forward(self, x):
+        if self.training:
+            _InterruptAfter.calls += 1
+            if _InterruptAfter.calls == _InterruptAfter.at:
+                raise KeyboardInterrupt
+        return self.body(x)
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+@pytest.mark.parametrize("distilled", [False, True])
+def test_ctrl_c_stops_training_cleanly(data, early_stopping, distilled, monkeypatch):
+    from skdistill import DistilledClassifier, TrainingInterruptedWarning
+
+    from conftest import assert_unchanged, snapshot
+
+    X, y = data
+    X_before, y_before = X.copy(), y.copy()
+    template, teacher = InterruptibleNet(), make_teacher_module()
+    template_before, teacher_before = snapshot(template), snapshot(teacher)
+    # 150 rows in batches of 50 (120 with early stopping): 3 steps an epoch; Ctrl-C in the 8th step,
+    # in the third epoch, after two complete epochs.
+    monkeypatch.setattr(_InterruptAfter, "calls", 0)
+    monkeypatch.setattr(_InterruptAfter, "at", 8)
+    student = TorchStudent(template, max_iter=50, batch_size=50, early_stopping=early_stopping, random_state=0)
+    model = DistilledClassifier(teacher, student, alpha=0.5) if distilled else student
+    with pytest.warns(TrainingInterruptedWarning, match="after 2 complete epoch"):
+        model.fit(X, y)
+    fitted = model.student_ if distilled else model
+    assert fitted.n_iter_ == 2 and len(fitted.loss_curve_) == 2
+    if early_stopping:
+        assert len(fitted.validation_loss_curve_) == 2
+    assert not fitted.module_.training
+    proba = model.predict_proba(X)
+    assert np.isfinite(proba).all() and np.allclose(proba.sum(axis=1), 1)
+    assert_unchanged(template, template_before)
+    assert_unchanged(teacher, teacher_before)
+    np.testing.assert_array_equal(X, X_before)
+    np.testing.assert_array_equal(y, y_before)

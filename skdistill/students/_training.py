@@ -11,6 +11,28 @@ from .._torch_utils import eval_mode
 from ..losses import per_sample_distillation_loss
 
 
+class TrainingInterruptedWarning(UserWarning):
+    """Warns that a neural student's training was stopped by ``KeyboardInterrupt`` (Ctrl-C).
+
+    Pressing Ctrl-C while a neural student trains stops the training cleanly, as in skorch: ``fit``
+    returns a usable estimator with the epochs completed so far (``n_iter_``; with early stopping,
+    the weights of the best validation epoch), and issues this warning. Nothing passed to ``fit``
+    is changed. An interrupted ``partial_fit`` raises ``KeyboardInterrupt`` as usual.
+
+    See Also
+    --------
+    MLPStudent : A multi-layer perceptron student.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from skdistill import TrainingInterruptedWarning
+    >>> with warnings.catch_warnings():
+    ...     # within this block, an interrupted fit raises instead of returning early
+    ...     warnings.simplefilter("error", TrainingInterruptedWarning)
+    """
+
+
 @dataclass
 class TrainingRows:
     """The tensors of one set of rows (training or validation), all on the training device.
@@ -150,35 +172,52 @@ def train(
     no_improvement_count = 0
     epoch_plan = _EpochPlan(len(train_rows), batch_size, train_rows.X)
     module.train()
-    for epoch in range(max_iter):
-        loss_curve.append(epoch_plan.run(module, optimizer, train_rows, T=T, alpha=alpha, generator=shuffle_generator))
-        if validation_rows is None:
-            current, best = loss_curve[-1], best_loss
-            best_loss = min(best_loss, current)
+    n_iter = 0
+    try:
+        for epoch in range(max_iter):
+            loss_curve.append(
+                epoch_plan.run(module, optimizer, train_rows, T=T, alpha=alpha, generator=shuffle_generator)
+            )
+            if validation_rows is None:
+                current, best = loss_curve[-1], best_loss
+                best_loss = min(best_loss, current)
+            else:
+                validation_loss_curve.append(_validation_loss(module, validation_rows, T=T, alpha=alpha))
+                current, best = validation_loss_curve[-1], best_validation_loss
+                if current < best_validation_loss:
+                    best_validation_loss = current
+                    best_state = copy.deepcopy(module.state_dict())
+            n_iter = epoch + 1
+            no_improvement_count = no_improvement_count + 1 if current > best - tol else 0
+            if progress is not None:
+                progress.set_postfix(loss=f"{loss_curve[-1]:.4g}", refresh=False)
+                progress.update(1)
+            if no_improvement_count > n_iter_no_change:
+                break
         else:
-            validation_loss_curve.append(_validation_loss(module, validation_rows, T=T, alpha=alpha))
-            current, best = validation_loss_curve[-1], best_validation_loss
-            if current < best_validation_loss:
-                best_validation_loss = current
-                best_state = copy.deepcopy(module.state_dict())
-        no_improvement_count = no_improvement_count + 1 if current > best - tol else 0
-        if progress is not None:
-            progress.set_postfix(loss=f"{loss_curve[-1]:.4g}", refresh=False)
-            progress.update(1)
-        if no_improvement_count > n_iter_no_change:
-            break
-    else:
+            warnings.warn(
+                f"Maximum iterations ({max_iter}) reached and the optimization hasn't converged yet.",
+                ConvergenceWarning,
+            )
+    except KeyboardInterrupt:
+        # Ctrl-C stops training, as in skorch: the model keeps what it learnt so far, and fit returns.
+        del loss_curve[n_iter:]
+        if validation_loss_curve is not None:
+            del validation_loss_curve[n_iter:]
         warnings.warn(
-            f"Maximum iterations ({max_iter}) reached and the optimization hasn't converged yet.",
-            ConvergenceWarning,
+            f"Training was interrupted (KeyboardInterrupt) after {n_iter} complete epoch(s) of at most "
+            f"{max_iter}; the model keeps the weights trained so far"
+            + (" (those of the best validation epoch)." if best_state is not None else "."),
+            TrainingInterruptedWarning,
+            stacklevel=2,
         )
     if best_state is not None:
         module.load_state_dict(best_state)
     module.eval()
     return TrainingHistory(
-        n_iter=epoch + 1,
+        n_iter=n_iter,
         loss_curve=loss_curve,
         validation_loss_curve=validation_loss_curve,
-        best_loss=None if validation_rows is not None else best_loss,
+        best_loss=None if validation_rows is not None or not loss_curve else best_loss,
         best_validation_loss=None if validation_rows is None else best_validation_loss,
     )
