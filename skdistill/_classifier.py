@@ -119,6 +119,11 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     student_ : estimator
         The trained student, a plain estimator of its kind (a ``DecisionTreeClassifier`` student gives
         a ``DecisionTreeClassifier`` that ``export_text`` and ``plot_tree`` read).
+    student_classes_ : ndarray
+        The label of each column of ``student_.predict_proba``: ``student_.classes_``, except for a
+        student that is not scikit-learn's (LightGBM, XGBoost, CatBoost, ...) trained by the
+        ``"sample_weight"`` route, which is fitted on class positions, so that its ``classes_`` and
+        ``predict`` give positions in ``student_classes_``.
     route_ : str
         The route the student was trained by.
 
@@ -312,6 +317,7 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             score=lambda rows: _cache.logits(teacher, rows, memory=self.memory),
         )
         self.student_ = student.fit_distill(X_student, targets, sample_weight=sample_weight)
+        self.student_classes_ = np.asarray(getattr(student, "output_classes_", self.student_.classes_))
         self.route_ = getattr(student, "route", "native")
         self.__dict__.pop("_augment_random_state", None)  # fit starts afresh; a later stream reseeds
         return self
@@ -587,7 +593,7 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 output = np.log(self.student_.predict_proba(X_student))
         else:
             output = getattr(self.student_, method)(X_student)
-        student_classes = np.asarray(self.student_.classes_)
+        student_classes = np.asarray(getattr(self, "student_classes_", self.student_.classes_))
         if len(student_classes) == len(self.classes_) and (student_classes == self.classes_).all():
             return output
         aligned = np.full((output.shape[0], len(self.classes_)), fill)

@@ -5,6 +5,9 @@ Every route turns ``DistillationTargets`` into a fitted student with ``predict_p
 others learn the soft targets ``q = alpha * onehot(y) + (1 - alpha) * softmax(t / T)``.
 """
 
+from numbers import Integral, Real
+
+import numpy as np
 import torch
 from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.linear_model import LogisticRegression
@@ -16,10 +19,25 @@ from ._mlp import MLPStudent
 from ._soft_logistic import fit_soft_logistic, logistic_penalty
 from ._soft_regression import RegressorStudent
 from ._soft_tree import fit_soft_tree, supports_soft_gini
-from ._soft_weights import fit_soft_weights, learns_incrementally_from_weights, partial_fit_soft_weights
+from ._soft_weights import (
+    fit_soft_weights,
+    fit_soft_weights_on_positions,
+    learns_incrementally_from_weights,
+    partial_fit_soft_weights,
+)
 from ._torch import TorchStudent
 
 ROUTES = ("auto", "native", "logistic", "tree", "sample_weight", "regression_proba", "regression_logits")
+
+
+def is_scikit_learn_or_ours(estimator):
+    """Whether ``estimator``'s class is scikit-learn's or skdistill's, judged by the module defining it.
+
+    Only those may be met through scikit-learn's private API (``_validate_params``) and trusted to take
+    any labels: LightGBM, XGBoost and CatBoost look like scikit-learn estimators but are not.
+    """
+    package = type(estimator).__module__.partition(".")[0]
+    return package in ("sklearn", "skdistill")
 
 
 def _is_native(student):
@@ -59,17 +77,51 @@ def _sample_weight_route_refuses(student):
             "loss (SGDClassifier(loss='log_loss')) or wrap it in CalibratedClassifierCV"
         )
     params = student.get_params(deep=False)
-    # GradientBoostingClassifier-style estimators early-stop on a split whenever n_iter_no_change is set.
-    split_by_n_iter = "validation_fraction" in params and params.get("n_iter_no_change") is not None
-    validates_on_a_split = params.get("early_stopping") is True or ("early_stopping" not in params and split_by_n_iter)
-    if validates_on_a_split:
+    stopping = [param for param, value in params.items() if _stops_early(param, value, params)]
+    if stopping:
+        settings = ", ".join(f"{param}={params[param]!r}" for param in stopping)
+        turn_off = " and ".join(_EARLY_STOPPING_OFF[param] for param in stopping)
         return (
-            "its early stopping would validate on expanded rows, copies of training rows; turn it off "
-            "(early_stopping=False or n_iter_no_change=None)"
+            "its early stopping would validate on expanded rows, copies of training rows, or fail for want "
+            f"of a validation set (none is passed to fit); turn it off ({turn_off}; it has {settings})"
         )
     if params.get("class_weight") == "balanced_subsample":
         return "class_weight='balanced_subsample' has no soft-label equivalent; use 'balanced'"
     return None
+
+
+def _is_on(value):
+    """Whether a number of rounds, a fraction or a switch turns something on (``0``, ``None``, ``False`` do not)."""
+    return value is True or (value is not None and value is not False and not (isinstance(value, Real) and value <= 0))
+
+
+def _stops_early(name, value, params):
+    """Whether parameter ``name`` at ``value`` makes the estimator stop early on a validation set."""
+    if name == "early_stopping":  # scikit-learn's switch ("auto" is turned off by the route), LightGBM's rounds
+        return value is True or (isinstance(value, Integral) and not isinstance(value, bool) and value > 0)
+    if name == "n_iter_no_change":  # governed by early_stopping where there is one (SGDClassifier)
+        return "early_stopping" not in params and _is_on(value)
+    if name == "callbacks":  # XGBoost's xgboost.callback.EarlyStopping
+        return any(type(callback).__name__ == "EarlyStopping" for callback in value or ())
+    return name in _EARLY_STOPPING_OFF and _is_on(value)
+
+
+# Parameters that stop training early on a validation set, and how to turn each off: scikit-learn's
+# (early_stopping, n_iter_no_change with a validation split), LightGBM's (early_stopping_round and its
+# aliases), XGBoost's (early_stopping_rounds, an EarlyStopping callback) and CatBoost's (its overfitting
+# detector od_*, early_stopping_rounds, eval_fraction, use_best_model).
+_EARLY_STOPPING_OFF = {
+    "early_stopping": "early_stopping=False",
+    "n_iter_no_change": "n_iter_no_change=None",
+    "early_stopping_round": "early_stopping_round=None",
+    "early_stopping_rounds": "early_stopping_rounds=None",
+    "callbacks": "callbacks without EarlyStopping",
+    "od_type": "od_type=None",
+    "od_wait": "od_wait=None",
+    "od_pval": "od_pval=None",
+    "eval_fraction": "eval_fraction=None",
+    "use_best_model": "use_best_model=False",
+}
 
 
 def choose_route(student):
@@ -102,6 +154,13 @@ class SoftLabelStudent:
     estimator : estimator
         The user's student (never fitted itself: each route fits a clone).
     route : {"logistic", "tree", "sample_weight", "regression_proba", "regression_logits"}
+
+    Attributes
+    ----------
+    output_classes_ : ndarray
+        Set by ``fit_distill``: the label of each column of the fitted student's ``predict_proba``. A
+        student that is not scikit-learn's (LightGBM, XGBoost, CatBoost) is fitted on class positions by
+        the ``"sample_weight"`` route, so its own ``classes_`` are positions in ``output_classes_``.
     """
 
     def __init__(self, estimator, route):
@@ -139,14 +198,19 @@ class SoftLabelStudent:
         """
         soft_labels = targets.soft_targets()
         arguments = (X, soft_labels, targets.classes, sample_weight)
-        if self.route == "logistic":
-            return fit_soft_logistic(self.estimator, *arguments)
-        if self.route == "tree":
-            return fit_soft_tree(self.estimator, *arguments)
+        if self.route == "sample_weight" and not is_scikit_learn_or_ours(self.estimator):
+            # XGBoost takes only the labels 0 .. K-1, all present: fit on positions, remember the labels.
+            fitted, self.output_classes_ = fit_soft_weights_on_positions(self.estimator, *arguments)
+            return fitted
         if self.route == "sample_weight":
-            return fit_soft_weights(self.estimator, *arguments)
-        target = "proba" if self.route == "regression_proba" else "logits"
-        return RegressorStudent(self.estimator, target=target).fit_soft(*arguments)
+            fitted = fit_soft_weights(self.estimator, *arguments)
+        elif self.route in ("logistic", "tree"):
+            fitted = (fit_soft_logistic if self.route == "logistic" else fit_soft_tree)(self.estimator, *arguments)
+        else:
+            target = "proba" if self.route == "regression_proba" else "logits"
+            fitted = RegressorStudent(self.estimator, target=target).fit_soft(*arguments)
+        self.output_classes_ = np.asarray(fitted.classes_)
+        return fitted
 
 
 def check_incremental(student):
@@ -226,6 +290,6 @@ def as_student(student, route="auto"):
     prepared = clone(student)
     if hasattr(prepared, "check_params"):
         prepared.check_params()
-    elif hasattr(prepared, "_validate_params"):
+    elif is_scikit_learn_or_ours(prepared) and hasattr(prepared, "_validate_params"):
         prepared._validate_params()  # scikit-learn's own parameter checks, before any work
     return prepared if chosen == "native" else SoftLabelStudent(prepared, chosen)

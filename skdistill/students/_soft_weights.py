@@ -10,7 +10,8 @@ Parameters that count rows (``min_samples_leaf``, ``min_samples_split``) count e
 weight-based ones (``min_weight_fraction_leaf``) where the estimator has them. Early stopping would
 validate on copies of training rows, so ``early_stopping="auto"`` is turned off and ``True`` refused
 (as is ``n_iter_no_change`` with a validation split, as in ``GradientBoostingClassifier``).
-``class_weight`` (a dict or ``"balanced"``) is applied to the expanded rows from the soft counts.
+``class_weight`` (a dict or ``"balanced"``) is applied to the expanded rows from the soft counts, as
+is CatBoost's ``auto_class_weights``.
 """
 
 import inspect
@@ -48,20 +49,88 @@ def fit_soft_weights(estimator, X, soft_labels, classes, sample_weight=None):
     estimator
         The fitted clone. Its ``classes_`` are the classes with some non-negligible soft weight.
     """
+    fitted, rows, class_index, weights = _expanded_fit_arguments(estimator, soft_labels, classes, sample_weight)
+    fitted.fit(_safe_indexing(X, rows), np.asarray(classes)[class_index], sample_weight=weights)
+    return fitted
+
+
+def fit_soft_weights_on_positions(estimator, X, soft_labels, classes, sample_weight=None):
+    """:func:`fit_soft_weights` for a classifier that takes only labels ``0 .. K-1``, all present.
+
+    XGBoost accepts no other labels, and other libraries need not take strings or any label
+    scikit-learn takes: the clone is fitted on the positions ``0 .. K-1`` of the ``K`` classes that have
+    some non-negligible soft weight, and the labels of those classes are returned with it.
+
+    Parameters
+    ----------
+    estimator : classifier whose ``fit`` accepts ``sample_weight``
+    X : array-like of shape (n_samples, n_features)
+    soft_labels : ndarray of shape (n_samples, n_classes)
+    classes : ndarray of shape (n_classes,)
+    sample_weight : ndarray of shape (n_samples,), default=None
+
+    Returns
+    -------
+    fitted : estimator
+        The fitted clone; its ``classes_`` are positions in ``column_classes``.
+    column_classes : ndarray of shape (K,)
+        The label (an entry of ``classes``) of each column of ``fitted.predict_proba``.
+    """
+    fitted, rows, class_index, weights = _expanded_fit_arguments(estimator, soft_labels, classes, sample_weight)
+    present, positions = np.unique(class_index, return_inverse=True)
+    fitted.fit(_safe_indexing(X, rows), positions, sample_weight=weights)
+    column_classes = np.asarray(classes)[present]
+    fitted_classes = np.asarray(getattr(fitted, "classes_", np.arange(len(present))))
+    if not np.array_equal(fitted_classes, np.arange(len(present))):
+        raise ValueError(
+            f"The student {type(fitted).__name__} was fitted on the labels 0 .. {len(present) - 1} but its "
+            f"classes_ are {fitted_classes.tolist()!r}; its predict_proba columns cannot be matched to classes."
+        )
+    return fitted, column_classes
+
+
+def _expanded_fit_arguments(estimator, soft_labels, classes, sample_weight):
+    """An unfitted clone set up for expanded rows, and those rows' indices, class indices and weights."""
     rows, class_index, weights = expand_soft_labels(soft_labels, sample_weight)
     fitted = clone(estimator)
-    class_weight = fitted.get_params(deep=False).get("class_weight")
-    if class_weight is not None:
-        # On expanded rows every class has the same count, so the estimator's own "balanced" would do
-        # nothing: apply the class weights of the soft labels to the expanded rows instead.
-        weights = weights * soft_class_weights(class_weight, soft_labels, classes, sample_weight)[class_index]
-        fitted.set_params(class_weight=None)
-    if fitted.get_params(deep=False).get("early_stopping") == "auto":
+    params = fitted.get_params(deep=False)
+    for name, (multipliers, off) in _CLASS_WEIGHT_PARAMETERS.items():
+        if params.get(name) is not None:
+            # On expanded rows every class has about the same count, so the estimator's own "balanced"
+            # would do nothing (and a dict's keys need not be the labels it is fitted on): apply the class
+            # weights of the soft labels to the expanded rows instead.
+            weights = weights * multipliers(params[name], soft_labels, classes, sample_weight)[class_index]
+            fitted.set_params(**{name: off})
+    if params.get("early_stopping") == "auto":
         # A validation split of expanded rows would hold copies of training rows (and "auto" would
         # count copies to decide): early stopping is off on this route.
         fitted.set_params(early_stopping=False)
-    fitted.fit(_safe_indexing(X, rows), np.asarray(classes)[class_index], sample_weight=weights)
-    return fitted
+    return fitted, rows, class_index, weights
+
+
+def _catboost_auto_class_weights(auto_class_weights, soft_labels, classes, sample_weight):
+    """CatBoost's ``auto_class_weights``: ``max_k S_k / S_c`` ("Balanced") or its square root, from soft counts."""
+    if auto_class_weights == "None":
+        return np.ones(len(classes))
+    balanced = soft_class_weights("balanced", soft_labels, classes, sample_weight)  # proportional to 1 / S_c
+    relative = balanced / balanced.min()
+    if auto_class_weights == "Balanced":
+        return relative
+    if auto_class_weights == "SqrtBalanced":
+        return np.sqrt(relative)
+    raise ValueError(
+        f"auto_class_weights={auto_class_weights!r} is not supported on soft labels; use 'Balanced', "
+        "'SqrtBalanced' or None."
+    )
+
+
+# Parameters that weight classes: the multiplier of each class they stand for on soft labels, and the
+# value that turns them off. scikit-learn's and LightGBM's class_weight, CatBoost's auto_class_weights
+# (CatBoost's class_weights cannot be cloned by scikit-learn, so it never reaches a route).
+_CLASS_WEIGHT_PARAMETERS = {
+    "class_weight": (soft_class_weights, None),
+    "auto_class_weights": (_catboost_auto_class_weights, "None"),
+}
 
 
 def learns_incrementally_from_weights(estimator):
