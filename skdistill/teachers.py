@@ -19,6 +19,7 @@ from sklearn.utils.validation import _num_samples, check_is_fitted, has_fit_para
 from ._base import LogitsPredictionMixin, clone_sharing, refuse_nested, without_nested
 from ._portable import PortablePickleMixin
 from ._torch_utils import DEVICE_CONSTRAINT, batched_forward, module_device_and_dtype, resolve_device
+from .students._routing import is_scikit_learn_or_ours
 
 __all__ = ["SklearnTeacher", "TorchTeacher"]
 
@@ -357,9 +358,12 @@ class SklearnTeacher(_TeacherAdapter):
     Attributes
     ----------
     estimator_ : object
-        The fitted teacher: ``estimator`` itself when it came fitted, a fitted clone otherwise.
+        The fitted teacher: ``estimator`` itself when it came fitted, a fitted clone otherwise. A clone
+        of an estimator that is not scikit-learn's (LightGBM, XGBoost, CatBoost, ...) is fitted on the
+        positions ``0 .. K-1`` of the sorted labels, which XGBoost requires: its ``classes_`` and
+        ``predict`` give positions in ``classes_`` (a dict ``class_weight`` is translated to them).
     classes_ : ndarray of shape (n_classes,)
-        The teacher's classes, in the order of its ``predict_proba`` columns.
+        The teacher's classes (labels), in the order of its ``predict_proba`` columns.
 
     See Also
     --------
@@ -456,19 +460,51 @@ class SklearnTeacher(_TeacherAdapter):
         self : SklearnTeacher
         """
         self.check_fit_arguments(y, sample_weight)
+        fit_params = {} if sample_weight is None else {"sample_weight": sample_weight}
+        labels = None
         if is_trained(self.estimator):
             self.estimator_ = self.estimator
-        else:
-            fit_params = {} if sample_weight is None else {"sample_weight": sample_weight}
+        elif is_scikit_learn_or_ours(self.estimator):
             self.estimator_ = clone(self.estimator).fit(X, y, **fit_params)
+        else:
+            # XGBoost takes only the labels 0 .. K-1 (and other libraries need not take strings): fit on
+            # the position of each label among the sorted labels, and name the columns by the labels.
+            labels, positions = np.unique(np.asarray(y), return_inverse=True)
+            estimator = clone(self.estimator)
+            estimator.set_params(**self._class_weights_by_position(estimator, labels))
+            self.estimator_ = estimator.fit(X, positions, **fit_params)
         classes = getattr(self.estimator_, "classes_", None)
         if classes is None:
             raise ValueError(
                 f"The teacher {type(self.estimator_).__name__} has no classes_ attribute, so its "
                 "predict_proba columns cannot be matched to labels."
             )
-        self.classes_ = np.asarray(classes)
+        self.classes_ = np.asarray(classes) if labels is None else self._labels_at(labels, classes)
         return self
+
+    @staticmethod
+    def _class_weights_by_position(estimator, labels):
+        """A dict ``class_weight`` keyed by position instead of label, as a ``set_params`` argument."""
+        weights = estimator.get_params(deep=False).get("class_weight")
+        if not isinstance(weights, dict):
+            return {}
+        positions = {label: position for position, label in enumerate(labels.tolist())}
+        unknown = [label for label in weights if label not in positions]
+        if unknown:
+            raise ValueError(
+                f"class_weight has weights for {unknown!r}, which are not labels of y ({labels.tolist()!r})."
+            )
+        return {"class_weight": {positions[label]: weight for label, weight in weights.items()}}
+
+    def _labels_at(self, labels, classes):
+        """The labels at positions ``classes`` (those of a teacher fitted on positions)."""
+        classes = np.asarray(classes)
+        if classes.dtype.kind not in "iu" or classes.min() < 0 or classes.max() >= len(labels):
+            raise ValueError(
+                f"The teacher {type(self.estimator_).__name__} was fitted on the labels 0 .. {len(labels) - 1} "
+                f"but its classes_ are {classes.tolist()!r}; its predict_proba columns cannot be matched to labels."
+            )
+        return labels[classes]
 
     def logits(self, X):
         """``log(predict_proba(X))`` of the teacher, as finite logits.
