@@ -1,6 +1,7 @@
 """Shared machinery of the distillers: cloning that shares frozen models, label and target checks."""
 
 import copy
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,6 +45,29 @@ def clone_sharing(estimator, shared):
     # BaseEstimator's own clone: clones every parameter (ours pass themselves on), and carries over
     # metadata-routing requests and output configuration exactly as sklearn.base.clone does.
     return BaseEstimator.__sklearn_clone__(stand_in)
+
+
+def unchanged_on_failure(method):
+    """Make a fitting method atomic: if it raises (``KeyboardInterrupt`` included), the estimator's
+    attributes are put back as they were before the call.
+
+    A failed refit then leaves the previous fit whole (its teacher, classes and student together),
+    whichever step failed; nothing is half-updated. Attributes are rebound by a fit, never changed in
+    place, so restoring the attribute dictionary restores the estimator. (``partial_fit`` updates
+    its student in place: a failure inside the student's own update cannot be undone.)
+    """
+
+    @functools.wraps(method)
+    def atomic(self, *args, **kwargs):
+        before = dict(self.__dict__)
+        try:
+            return method(self, *args, **kwargs)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+
+    return atomic
 
 
 def without_nested(params, name, *, when):

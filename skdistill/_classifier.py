@@ -19,6 +19,7 @@ from ._base import (
     clone_sharing,
     refuse_nested,
     softmax_in_place,
+    unchanged_on_failure,
     without_nested,
 )
 from ._portable import off_cpu_devices, portable_state, restored_state
@@ -262,6 +263,7 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         return super().set_params(**params)
 
     @_fit_context(prefer_skip_nested_validation=False)
+    @unchanged_on_failure
     def fit(self, X, y=None, sample_weight=None, X_unlabeled=None):
         """Run the teacher on ``X`` once, then train a copy of the student to imitate it.
 
@@ -300,9 +302,10 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         # The teacher: fitted if needed and run once on the labelled rows (all of them, with their
         # weights), then on the transfer set. Rows of weight 0 are then left out of the student's data.
         teacher_logits = _cache.fit_logits(teacher, X, y, sample_weight, memory=self.memory)
-        self.teacher_ = teacher
-        self.classes_, self._teacher_columns = _align_classes(teacher.classes_, y, hint=teacher._relabel_hint)
+        classes, columns = _align_classes(teacher.classes_, y, hint=teacher._relabel_hint)
         X_student, targets, sample_weight = self._distillation_data(
+            classes,
+            columns,
             X,
             X_checked,
             y,
@@ -316,7 +319,10 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             ),
             score=lambda rows: _cache.logits(teacher, rows, memory=self.memory),
         )
-        self.student_ = student.fit_distill(X_student, targets, sample_weight=sample_weight)
+        fitted_student = student.fit_distill(X_student, targets, sample_weight=sample_weight)
+        # Every step passed: only now does the estimator change (and a failure above restores it anyway).
+        self.teacher_, self.classes_, self._teacher_columns = teacher, classes, columns
+        self.student_ = fitted_student
         self.student_classes_ = np.asarray(getattr(student, "output_classes_", self.student_.classes_))
         self.route_ = getattr(student, "route", "native")
         self.__dict__.pop("_augment_random_state", None)  # fit starts afresh; a later stream reseeds
@@ -324,13 +330,7 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     def _can_learn_incrementally(self):
         """``partial_fit`` exists only for a trained teacher and a student that learns incrementally."""
-        if isinstance(self.teacher, TorchTeacher):
-            trained = True
-        elif isinstance(self.teacher, SklearnTeacher):
-            trained = is_trained(self.teacher.estimator)
-        else:
-            trained = is_trained(self.teacher)
-        if not trained:
+        if not is_trained(self.teacher):
             raise AttributeError(
                 "partial_fit needs a trained teacher: an unfitted one would have to be fitted on all the data "
                 "first. Fit the teacher, then pass it fitted."
@@ -347,6 +347,7 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     @available_if(_can_learn_incrementally)
     @_fit_context(prefer_skip_nested_validation=False)
+    @unchanged_on_failure
     def partial_fit(self, X, y=None, classes=None, sample_weight=None):
         """Distil one chunk of rows, continuing from earlier calls: for data that does not fit in memory.
 
@@ -406,10 +407,9 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 )
         if y is not None:
             _align_classes(teacher.classes_, y, hint=teacher._relabel_hint)  # labels the teacher scores
-        # Every check passed: only now does the estimator change.
-        self.teacher_, self.classes_, self._teacher_columns = teacher, all_classes, columns
-        self._augment_random_state = augment_random_state
         X_student, targets, sample_weight = self._distillation_data(
+            all_classes,
+            columns,
             X,
             X_checked,
             y,
@@ -419,6 +419,9 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             transfer=self._augmented_rows(augmenter, X_checked, kept, augment_random_state),
             score=teacher.logits,
         )
+        # Every check passed and the teacher ran: only now does the estimator change.
+        self.teacher_, self.classes_, self._teacher_columns = teacher, all_classes, columns
+        self._augment_random_state = augment_random_state
         self.student_ = partial_fit_student(student, X_student, targets, sample_weight=sample_weight)
         self.route_ = getattr(student, "route", getattr(self, "route_", "native"))
         return self
@@ -457,9 +460,12 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             kept = sample_weight > 0
         return X, X_checked, y, sample_weight, kept
 
-    def _distillation_data(self, X, X_checked, y, sample_weight, kept, teacher_logits, *, transfer, score):
+    def _distillation_data(
+        self, classes, columns, X, X_checked, y, sample_weight, kept, teacher_logits, *, transfer, score
+    ):
         """The student's rows, targets and weights: the rows of positive weight, then the transfer set.
 
+        ``classes`` are the sorted labels and ``columns`` the teacher's column scoring each;
         ``score(rows)`` gives the teacher's logits for the transfer set's rows.
         """
         # Indexing copies X: only do it when some row has weight 0.
@@ -472,13 +478,13 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
         y_index = None
         if y is not None:
-            y_index = np.concatenate([np.searchsorted(self.classes_, y[kept]), np.full(n_transfer, UNLABELLED)])
+            y_index = np.concatenate([np.searchsorted(classes, y[kept]), np.full(n_transfer, UNLABELLED)])
         if sample_weight is not None:
             sample_weight = np.concatenate([sample_weight[kept], np.ones(n_transfer)])
         targets = DistillationTargets(
-            teacher_logits=_aligned_logits(logits, self._teacher_columns),
+            teacher_logits=_aligned_logits(logits, columns),
             y=y_index,
-            classes=self.classes_,
+            classes=classes,
             T=self.T,
             alpha=self.alpha,
         )

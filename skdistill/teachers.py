@@ -28,12 +28,19 @@ _LOG_ZERO_PROBA = float(np.log(np.finfo(np.float64).tiny))
 
 
 def is_trained(model):
-    """Whether ``model`` is a ready-made teacher: a torch module, or a fitted scikit-learn model.
+    """Whether ``model`` is a ready-made teacher, one that needs no fitting on the training data.
 
-    A model without ``fit`` (any object with ``predict_proba``) counts as trained.
+    The one answer to "is this teacher trained?", asked by clone (a trained teacher is shared), the
+    tags (``y`` is optional for pure distillation from a trained teacher), ``partial_fit`` (offered
+    for a trained teacher only) and the adapters. Trained are: a torch module or a ``TorchTeacher``;
+    a ``SklearnTeacher`` whose estimator is trained; a fitted model (as
+    :func:`~sklearn.utils.validation.check_is_fitted` tells); a model without ``fit`` (any object
+    with ``predict_proba``).
     """
-    if isinstance(model, torch.nn.Module):
+    if isinstance(model, (torch.nn.Module, TorchTeacher)):
         return True
+    if isinstance(model, SklearnTeacher):
+        return is_trained(model.estimator)
     if not hasattr(model, "fit"):
         return True
     try:

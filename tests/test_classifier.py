@@ -11,6 +11,8 @@ import torch
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import GaussianNB
+from sklearn.tree import DecisionTreeClassifier
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -511,3 +513,83 @@ def test_log_probabilities_stay_finite_where_probabilities_underflow(data, teach
     log_proba = clf.predict_log_proba(far)
     assert np.isfinite(log_proba).all()
     np.testing.assert_allclose(np.exp(log_proba), clf.predict_proba(far), atol=1e-12)
+
+
+class _FailingStudent(GaussianNB):
+    """A classifier (sample_weight route) whose fit fails, after the teacher has run."""
+
+    def fit(self, X, y, sample_weight=None):
+        raise RuntimeError("the student failed")
+
+
+@pytest.mark.parametrize("failure", ["student", "interrupt_in_teacher", "bad_y"])
+def test_a_failed_refit_leaves_the_previous_fit_whole(data, failure):
+    X, y = data
+    model = DistilledClassifier(LogisticRegression(), DecisionTreeClassifier(max_depth=2, random_state=0))
+    model.fit(X, y)
+    before = dict(vars(model))
+    proba = model.predict_proba(X)
+    X_new, y_new = np.hstack([X, X[:, :1]]), np.where(y == 0, "a", "b")  # another width, other labels
+    if failure == "student":
+        model.set_params(student=_FailingStudent())
+        with pytest.raises(RuntimeError, match="the student failed"):
+            model.fit(X_new, y_new)
+    elif failure == "interrupt_in_teacher":
+
+        class Interrupting(LogisticRegression):
+            def fit(self, X, y, sample_weight=None):
+                raise KeyboardInterrupt
+
+        model.set_params(teacher=Interrupting())
+        with pytest.raises(KeyboardInterrupt):
+            model.fit(X_new, y_new)
+    else:
+        with pytest.raises(ValueError):
+            model.fit(X_new, np.zeros(len(X_new)))  # one class: refused after validation reset the width
+    assert vars(model).keys() - {"student", "teacher"} == before.keys() - {"student", "teacher"}
+    for name, value in before.items():
+        if name not in ("student", "teacher"):
+            assert vars(model)[name] is value, name
+    np.testing.assert_array_equal(model.predict_proba(X), proba)
+
+
+@pytest.mark.parametrize(
+    "make_teacher, required",
+    [
+        (lambda module, fitted, unfitted: module, False),
+        (lambda module, fitted, unfitted: TorchTeacher(module), False),
+        (lambda module, fitted, unfitted: fitted, False),
+        (lambda module, fitted, unfitted: SklearnTeacher(fitted), False),
+        (lambda module, fitted, unfitted: unfitted, True),
+        (lambda module, fitted, unfitted: SklearnTeacher(unfitted), True),
+    ],
+)
+def test_tags_say_whether_y_is_required_as_fit_does(data, teacher_module, make_teacher, required):
+    from sklearn.utils import get_tags
+
+    X, y = data
+    teacher = make_teacher(teacher_module, LogisticRegression().fit(X, y), LogisticRegression())
+    model = DistilledClassifier(teacher, DecisionTreeClassifier(max_depth=2), alpha=0.0)
+    assert get_tags(model).target_tags.required is required
+    assert hasattr(model, "partial_fit") is not required or isinstance(model.student, DecisionTreeClassifier)
+    if required:
+        with pytest.raises(ValueError, match="requires y"):
+            model.fit(X, None)
+    else:
+        assert model.fit(X, None).predict(X).shape == (len(X),)
+    assert get_tags(DistilledClassifier(teacher, alpha=0.5)).target_tags.required
+
+
+def test_partial_fit_is_offered_exactly_for_trained_teachers(data, teacher_module):
+    X, y = data
+    from sklearn.linear_model import SGDClassifier
+
+    student = SGDClassifier(loss="log_loss")
+    for teacher, offered in [
+        (teacher_module, True),
+        (TorchTeacher(teacher_module), True),
+        (SklearnTeacher(LogisticRegression().fit(X, y)), True),
+        (SklearnTeacher(LogisticRegression()), False),
+        (LogisticRegression(), False),
+    ]:
+        assert hasattr(DistilledClassifier(teacher, student), "partial_fit") is offered
