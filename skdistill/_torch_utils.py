@@ -189,4 +189,11 @@ def _forward_error(exc, who, X, device):
 
 # Substrings of torch's error messages for a tensor of the wrong shape (e.g. "mat1 and mat2 shapes
 # cannot be multiplied (5x3 and 4x8)").
-_SHAPE_ERRORS = ("shapes cannot be multiplied", "size mismatch", "must match the size", "shape", "Expected size")
+_SHAPE_ERRORS = (
+    "shapes cannot be multiplied",
+    "size mismatch",
+    "must match the size",
+    "Expected size",
+    "normalized_shape",
+    "expected input",
+)
