@@ -1,6 +1,8 @@
 """Small torch helpers shared by teachers and students: devices, tensors, seeds, batched inference."""
 
 import contextlib
+import copy
+import weakref
 
 import numpy as np
 import torch
@@ -87,13 +89,31 @@ def float64_inference_device(module):
     return torch.device("cpu") if device.type == "mps" else device
 
 
-def _float64_tensors(module, device):
-    """The module's parameters and buffers as float64 copies on ``device`` (other dtypes only moved)."""
-    named = [*module.named_parameters(), *module.named_buffers()]
-    return {
-        name: tensor.detach().to(device=device, dtype=torch.float64 if tensor.is_floating_point() else tensor.dtype)
-        for name, tensor in named
-    }
+# module -> (the state it was copied in, its float64 copy). Weak keys: a copy lives as long as its
+# module, and predicting does not add attributes to the estimator.
+_FLOAT64_COPIES = weakref.WeakKeyDictionary()
+
+
+def _tensor_state(module, device):
+    """What a float64 copy depends on: the identity and in-place version of every parameter and buffer."""
+    tensors = [*module.parameters(), *module.buffers()]
+    return device, tuple((id(tensor), tensor._version, tensor.device) for tensor in tensors)
+
+
+def float64_copy(module, device):
+    """A float64 copy of ``module`` on ``device``, in eval mode; made again when the module changes.
+
+    The copy is cached for the module: trained weights are copied once, not at every prediction.
+    Any change to the module's tensors (training steps, ``load_state_dict``, in-place edits, a
+    replaced parameter) changes their identity or version, and a new copy is made.
+    """
+    state = _tensor_state(module, device)
+    cached = _FLOAT64_COPIES.get(module)
+    if cached is not None and cached[0] == state:
+        return cached[1]
+    copied = copy.deepcopy(module).to(device=device, dtype=torch.float64).eval()
+    _FLOAT64_COPIES[module] = (state, copied)
+    return copied
 
 
 def batched_forward(
@@ -118,7 +138,7 @@ def batched_forward(
     out_dtype : numpy dtype, default=np.float64
         The dtype of the result.
     float64 : bool, default=False
-        Compute in float64 with float64 copies of the module's parameters and buffers (the module
+        Compute in float64 with a float64 copy of the module (see :func:`float64_copy`; the module
         itself is not changed; ``dtype`` is then ignored). A row's output then depends on the other
         rows of its batch only to float64 round-off: float32 matrix products are blocked differently
         for different batch sizes by the BLAS kernels of each CPU (AVX-512 against AVX2 or ARM), which
@@ -135,11 +155,7 @@ def batched_forward(
     forward = module
     if float64:
         dtype = torch.float64
-        tensors = _float64_tensors(module, device)
-
-        def forward(batch):
-            return torch.func.functional_call(module, tensors, (batch,))
-
+        forward = float64_copy(module, device)
     with eval_mode(module), torch.inference_mode():
         for start in range(0, X.shape[0], batch_size):
             # torch.tensor copies (an in-place module cannot write into X) but refuses negative strides.
