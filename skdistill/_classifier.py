@@ -122,8 +122,8 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         a ``DecisionTreeClassifier`` that ``export_text`` and ``plot_tree`` read).
     student_classes_ : ndarray
         The label of each column of ``student_.predict_proba``: ``student_.classes_``, except for a
-        student that is not scikit-learn's (LightGBM, XGBoost, CatBoost, ...) trained by the
-        ``"sample_weight"`` route, which is fitted on class positions, so that its ``classes_`` and
+        student from another library (LightGBM, XGBoost, CatBoost: not built on a scikit-learn
+        model) trained by the ``"sample_weight"`` route, which is fitted on class positions, so that its ``classes_`` and
         ``predict`` give positions in ``student_classes_``.
     route_ : str
         The route the student was trained by.

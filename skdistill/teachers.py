@@ -19,7 +19,7 @@ from sklearn.utils.validation import _num_samples, check_is_fitted, has_fit_para
 from ._base import LogitsPredictionMixin, clone_sharing, refuse_nested, without_nested
 from ._portable import PortablePickleMixin
 from ._torch_utils import DEVICE_CONSTRAINT, batched_forward, module_device_and_dtype, resolve_device
-from .students._routing import is_scikit_learn_or_ours
+from .students._routing import takes_any_labels
 
 __all__ = ["SklearnTeacher", "TorchTeacher"]
 
@@ -366,7 +366,7 @@ class SklearnTeacher(_TeacherAdapter):
     ----------
     estimator_ : object
         The fitted teacher: ``estimator`` itself when it came fitted, a fitted clone otherwise. A clone
-        of an estimator that is not scikit-learn's (LightGBM, XGBoost, CatBoost, ...) is fitted on the
+        of another library's estimator (LightGBM, XGBoost, CatBoost: not built on a scikit-learn model) is fitted on the
         positions ``0 .. K-1`` of the sorted labels, which XGBoost requires: its ``classes_`` and
         ``predict`` give positions in ``classes_`` (a dict ``class_weight`` is translated to them).
     classes_ : ndarray of shape (n_classes,)
@@ -471,7 +471,7 @@ class SklearnTeacher(_TeacherAdapter):
         labels = None
         if is_trained(self.estimator):
             self.estimator_ = self.estimator
-        elif is_scikit_learn_or_ours(self.estimator):
+        elif takes_any_labels(self.estimator):
             self.estimator_ = clone(self.estimator).fit(X, y, **fit_params)
         else:
             # XGBoost takes only the labels 0 .. K-1 (and other libraries need not take strings): fit on

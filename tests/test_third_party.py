@@ -7,7 +7,7 @@ small and single-threaded, to keep the file fast on a shared CPU.
 import numpy as np
 import pytest
 from sklearn.base import clone
-from sklearn.datasets import make_classification
+from sklearn.datasets import load_iris, make_classification
 from sklearn.linear_model import LogisticRegression
 
 from conftest import CountingModule, make_teacher_module
@@ -251,3 +251,30 @@ def test_unfitted_teacher_class_weight_dict_is_translated_to_positions():
     np.testing.assert_allclose(teacher.predict_proba(X), reference.predict_proba(X), atol=1e-12)
     with pytest.raises(ValueError, match=r"class_weight has weights for \['dog'\]"):
         SklearnTeacher(classifier("lightgbm", class_weight={"dog": 2.0})).fit(X, y)
+
+
+def test_subclasses_of_scikit_learn_models_keep_their_labels():
+    # Only other libraries' models are fitted on label positions; a class built on a scikit-learn
+    # model (a user's subclass, imbalanced-learn's forests) takes the labels as they are.
+    from sklearn.naive_bayes import GaussianNB
+
+    from skdistill.students._routing import takes_any_labels
+
+    class MyNB(GaussianNB):
+        pass
+
+    X, y = load_iris(return_X_y=True)
+    labels = np.array(["setosa", "versicolor", "virginica"])[y]
+    model = DistilledClassifier(GaussianNB().fit(X, labels), MyNB()).fit(X, labels)
+    assert model.student_.classes_.tolist() == ["setosa", "versicolor", "virginica"]
+    assert set(model.student_.predict(X)) <= set(labels)
+    assert takes_any_labels(MyNB()) and not takes_any_labels(_Unrelated())
+    for name in ("lightgbm", "xgboost"):
+        library = pytest.importorskip(name)
+        model_class = library.LGBMClassifier if name == "lightgbm" else library.XGBClassifier
+        assert not takes_any_labels(model_class())
+
+
+class _Unrelated:
+    def fit(self, X, y, sample_weight=None):
+        return self

@@ -40,6 +40,27 @@ def is_scikit_learn_or_ours(estimator):
     return package in ("sklearn", "skdistill")
 
 
+# Modules of scikit-learn's base classes and mixins, which other libraries' estimators inherit too.
+_SKLEARN_BASES = ("sklearn.base", "sklearn.utils")
+
+
+def takes_any_labels(estimator):
+    """Whether ``estimator`` can be fitted on the labels as they are (strings, any integers).
+
+    True for scikit-learn's and skdistill's estimators and for classes built on one of their models
+    (a user's ``DecisionTreeClassifier`` subclass, imbalanced-learn's ``BalancedRandomForestClassifier``),
+    whose ``predict`` then gives labels; False for other libraries (XGBoost takes only 0 .. K-1, all
+    present; LightGBM and CatBoost are treated alike), which are fitted on label positions. Base
+    classes and mixins (``BaseEstimator``, ``ClassifierMixin``) do not count: XGBoost and LightGBM
+    inherit them.
+    """
+    for cls in type(estimator).__mro__:
+        module = cls.__module__
+        if module.partition(".")[0] in ("sklearn", "skdistill") and not module.startswith(_SKLEARN_BASES):
+            return True
+    return False
+
+
 def _is_native(student):
     return hasattr(student, "fit_distill") and hasattr(student, "predict_proba")
 
@@ -159,7 +180,7 @@ class SoftLabelStudent:
     ----------
     output_classes_ : ndarray
         Set by ``fit_distill``: the label of each column of the fitted student's ``predict_proba``. A
-        student that is not scikit-learn's (LightGBM, XGBoost, CatBoost) is fitted on class positions by
+        student from another library (LightGBM, XGBoost, CatBoost; see :func:`takes_any_labels`) is fitted on class positions by
         the ``"sample_weight"`` route, so its own ``classes_`` are positions in ``output_classes_``.
     """
 
@@ -198,7 +219,7 @@ class SoftLabelStudent:
         """
         soft_labels = targets.soft_targets()
         arguments = (X, soft_labels, targets.classes, sample_weight)
-        if self.route == "sample_weight" and not is_scikit_learn_or_ours(self.estimator):
+        if self.route == "sample_weight" and not takes_any_labels(self.estimator):
             # XGBoost takes only the labels 0 .. K-1, all present: fit on positions, remember the labels.
             fitted, self.output_classes_ = fit_soft_weights_on_positions(self.estimator, *arguments)
             return fitted
