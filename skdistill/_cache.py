@@ -13,15 +13,23 @@ what they depend on:
   numbers, strings, arrays and tensors by value); the versions of skdistill (and a digest of the
   skdistill code that computes outputs), scikit-learn, torch, numpy, scipy, joblib and pandas.
 
+Classes and functions that pickle cannot import by name (defined in a script run as ``__main__``,
+in a notebook, or inside a function) are keyed by that description of their code rather than by
+their identity, in this process and in worker processes alike: joblib's workers receive them pickled
+by value, as fresh objects, and still find the outputs that the parent or another worker stored.
+
 What it cannot see: state the code reaches other than through those names (attributes of other
 module-level objects, files, environment variables, random draws), and compiled code outside the
-listed packages. Such a teacher should be used with ``memory=False``.
+listed packages. Such a teacher should be used with ``memory=False``. A teacher whose key cannot be
+computed at all (an attribute that pickle refuses, such as a ctypes pointer or an open file) is not
+cached, with one warning per teacher class.
 
 Outputs live in a bounded in-process store (least recently used entries go first) and, when a
 distiller is given ``memory=``, in a :class:`joblib.Memory` on disk, which processes share (as in
 ``GridSearchCV(n_jobs>1)``) and which outlives the Python session.
 """
 
+import dis
 import hashlib
 import pickle
 import sys
@@ -192,7 +200,8 @@ def teacher_cache_info():
 def clear_teacher_cache():
     """Drop every teacher output held in this process and reset the hit and miss counts.
 
-    A ``memory=`` cache on disk is not touched: clear it with its own ``joblib.Memory.clear()``.
+    This process also forgets which teachers it warned about as not cacheable. A ``memory=`` cache on
+    disk is not touched: clear it with its own ``joblib.Memory.clear()``.
 
     See Also
     --------
@@ -204,6 +213,7 @@ def clear_teacher_cache():
     >>> clear_teacher_cache()
     """
     _IN_PROCESS.clear()
+    _WARNED_UNCACHEABLE.clear()
 
 
 def set_teacher_cache_limits(max_bytes=512 * 2**20, max_entries=128):
@@ -285,7 +295,7 @@ def logits(teacher, X, *, memory):
 def _through_cache(compute, memory, kind, teacher, *data):
     """``compute()``, or what an identical earlier call stored (see :func:`_key`); uncached when there
     is no key (``memory=False``, or a teacher that cannot be hashed)."""
-    key = None if memory is False else _key(kind, teacher, *data, memory=memory)
+    key = None if memory is False else _key(kind, teacher, *data)
     if key is None:
         return compute()
     value = _IN_PROCESS.get(key)
@@ -336,11 +346,11 @@ def _nbytes(value):
         return _IN_PROCESS.max_bytes + 1
 
 
-def _key(kind, teacher, *data, memory):
+def _key(kind, teacher, *data):
     """A digest of everything the outputs of ``kind`` depend on (see the module docstring).
 
-    None when the teacher or the data cannot be pickled (a class defined inside a function, a
-    lambda): such outputs are not cached, with a warning when ``memory=`` asked for a disk cache.
+    None when it cannot be computed (pickling some part of the teacher or of the data raises): such
+    outputs are not cached, and the first time this happens for a teacher class, a warning says so.
     """
     try:
         hasher = _TensorAwareHasher()
@@ -348,21 +358,48 @@ def _key(kind, teacher, *data, memory):
         versions = (*_VERSIONS, getattr(pandas, "__version__", None))
         return hasher.hash((kind, versions, _code_fingerprint(teacher), teacher, data))
     except Exception as exc:  # whatever pickling raises (ctypes pointers raise ValueError): no caching
-        if memory is not None:
-            warnings.warn(
-                f"The teacher's outputs are not cached: the teacher or the data cannot be pickled ({exc}). "
-                "Define the teacher's classes at module level to cache them.",
-                UserWarning,
-                stacklevel=4,
-            )
+        _warn_uncacheable(teacher, exc)
         return None
 
 
+# The teacher classes already warned about in this process: a grid search fits hundreds of times.
+_WARNED_UNCACHEABLE = set()
+
+
+def _warn_uncacheable(teacher, exc):
+    """Say once per teacher class that its outputs are recomputed in every fit, why, and what to do."""
+    models = [
+        value
+        for value in teacher.get_params(deep=False).values()
+        if isinstance(value, torch.nn.Module) or hasattr(value, "predict_proba")
+    ]
+    model = models[0] if models else teacher
+    name = f"{type(model).__module__}.{type(model).__qualname__}"
+    with _IN_PROCESS._lock:
+        if name in _WARNED_UNCACHEABLE:
+            return
+        _WARNED_UNCACHEABLE.add(name)
+    # joblib appends a repr of the whole object being hashed to a PicklingError: keep the cause only.
+    reason = str(exc.args[0]) if exc.args else ""
+    reason = f"{type(exc).__name__}: {reason[:200]}{'...' if len(reason) > 200 else ''}"
+    warnings.warn(
+        f"The outputs of the teacher {name} are not cached: its cache key cannot be computed because "
+        f"pickling the teacher or the data raised {reason}. The teacher runs again in every fit (every "
+        "candidate and fold of a grid search). To cache it, remove the attribute that cannot be pickled "
+        "(a ctypes pointer, an open file, a lock); pass memory=False to run uncached without this warning.",
+        UserWarning,
+        stacklevel=5,
+    )
+
+
 class _TensorAwareHasher(NumpyHasher):
-    """joblib's hasher, with torch tensors hashed by content.
+    """joblib's hasher, with torch tensors hashed by content and classes and functions that pickle
+    cannot import by name hashed by their code.
 
     A tensor's own pickle embeds the address of its storage, so two identical modules (or one module
-    and its copy in a worker process) would never hash alike.
+    and its copy in a worker process) would never hash alike. A class defined in ``__main__`` or in a
+    function cannot be pickled by name at all, or, in a worker process that received it pickled by
+    value, is not the object its name leads to: both raise, and such teachers were never cached.
     """
 
     def save(self, obj):
@@ -377,7 +414,45 @@ class _TensorAwareHasher(NumpyHasher):
             content = data.cpu().contiguous().reshape(-1).view(torch.uint8).numpy()
             description = (type(obj).__name__, str(obj.dtype), str(obj.device), tuple(obj.shape), obj.requires_grad)
             obj = ("torch.Tensor", description, content)
+        elif isinstance(obj, (type, types.FunctionType)) and not _pickled_by_reference(obj):
+            obj = self._by_value(obj)
         super().save(obj)
+
+    def _by_value(self, obj):
+        """The same description object for every occurrence of ``obj``, which the pickler memoizes, so
+        a class met once per submodule is described once."""
+        described = getattr(self, "_described", None)
+        if described is None:
+            described = self._described = {}
+        if id(obj) not in described:
+            if isinstance(obj, type):
+                description = ("class by value", _class_description(obj, set()))
+            else:
+                description = ("function by value", obj.__module__, obj.__name__, _code_of(obj, set()))
+            described[id(obj)] = (obj, description)  # obj kept alive so that its id stays its own
+        return described[id(obj)][1]
+
+
+def _pickled_by_reference(obj):
+    """Whether pickle, in this process and in joblib's workers, finds ``obj`` by its module and name.
+
+    The test cloudpickle (which joblib's workers use) applies: a class or function of ``__main__``
+    (a script, a notebook), of a module missing from ``sys.modules``, or that its module's attribute
+    of that name is not (defined in a function: ``<locals>`` in its name), or of a module registered
+    with ``cloudpickle.register_pickle_by_value``, is pickled by value. Deciding the same way in the
+    parent keeps its keys equal to those of the workers, which unpickle such a class as a new object.
+    """
+    module_name = getattr(obj, "__module__", None)
+    if module_name in (None, "__main__") or module_name not in sys.modules:
+        return False
+    found = sys.modules[module_name]
+    for part in obj.__qualname__.split("."):
+        found = getattr(found, part, None)
+    if found is not obj:
+        return False
+    cloudpickle = sys.modules.get("cloudpickle")
+    by_value = cloudpickle.list_registry_pickle_by_value() if cloudpickle is not None else ()
+    return not any(module_name == name or module_name.startswith(name + ".") for name in by_value)
 
 
 def _module_description(module):
@@ -410,8 +485,9 @@ def _code_fingerprint(teacher):
     parts = _parts_of(teacher)
     seen = set()
     fingerprint = []
-    classes = {type(obj) for obj in parts}
-    for cls in sorted(classes, key=lambda c: f"{c.__module__}.{c.__qualname__}"):
+    # In the order met, not sorted by name: two local classes may share a name.
+    classes = dict.fromkeys(type(obj) for obj in parts)
+    for cls in classes:
         fingerprint.append(_class_description(cls, seen))
     for obj in parts:
         if hasattr(obj, "get_params"):  # functions given as parameters: FunctionTransformer(func=...)
@@ -432,7 +508,9 @@ def _class_description(cls, seen):
         # Only code: other class attributes come and go (pickle caches __slotnames__ on first use).
         code = [(name, _code_of(value, seen)) for name, value in vars(klass).items()]
         code = sorted((name, described) for name, described in code if described is not None)
-        description.append((klass.__module__, klass.__qualname__, code))
+        # __name__, not __qualname__: cloudpickle does not restore the qualified name of a class it
+        # pickles by value ("make_teacher.<locals>.Teacher" arrives in a worker as "Teacher").
+        description.append((klass.__module__, klass.__name__, code))
     return description
 
 
@@ -474,8 +552,14 @@ def _code_of(obj, seen):
     return (_code_description(code), defaults, kwdefaults, closure, referenced)
 
 
+# The instructions that read or write a module-level name, as cloudpickle walks them: a function
+# pickled by value arrives in a worker with exactly these names of its globals, so the key reads the
+# same names in both processes (``co_names`` would also list attribute names such as ``self.linear``).
+_GLOBAL_OPS = {dis.opmap[name] for name in ("LOAD_GLOBAL", "STORE_GLOBAL", "DELETE_GLOBAL")}
+
+
 def _names_read(code):
-    names = set(code.co_names)
+    names = {instruction.argval for instruction in dis.get_instructions(code) if instruction.opcode in _GLOBAL_OPS}
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
             names |= _names_read(const)
@@ -506,5 +590,16 @@ def _value_description(value, seen):
 
 
 def _code_description(code):
-    consts = tuple(_code_description(c) if isinstance(c, types.CodeType) else repr(c) for c in code.co_consts)
-    return (code.co_code, consts, code.co_names)
+    return (code.co_code, tuple(_const_description(c) for c in code.co_consts), code.co_names)
+
+
+def _const_description(const):
+    """A constant as every process sees it: a frozenset (``x in {"a", "b"}``) iterates, and so prints,
+    in an order that depends on the process's string-hash seed, which differs between workers."""
+    if isinstance(const, types.CodeType):
+        return _code_description(const)
+    if isinstance(const, frozenset):
+        return ("frozenset", tuple(sorted(repr(item) for item in const)))
+    if isinstance(const, tuple):
+        return tuple(_const_description(item) for item in const)
+    return repr(const)

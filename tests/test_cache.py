@@ -4,6 +4,7 @@ import ctypes
 import os
 import pickle
 import sys
+import warnings
 
 import joblib
 import numpy as np
@@ -11,7 +12,7 @@ import pytest
 import torch
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skdistill import (
@@ -299,17 +300,145 @@ def test_bad_cache_limits_are_refused(bad):
         set_teacher_cache_limits(max_bytes=bad)
 
 
-def test_a_teacher_that_cannot_be_pickled_still_works_uncached(id_data, tmp_path):
+# A notebook cell (or a script run as ``python script.py``): its classes live in ``__main__``, which
+# joblib's workers cannot import, so they receive the class pickled by value, as a new object. Its
+# forward reads a global and tests membership in a set literal, whose order of iteration depends on
+# the process's string-hash seed.
+NOTEBOOK_CELL = """
+import os
+import torch
+
+SIGN = 1.0
+
+
+def write_ids(log_path, x):
+    fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+    try:
+        os.write(fd, (" ".join(str(int(i)) for i in x[:, 0].tolist()) + "\\n").encode())
+    finally:
+        os.close(fd)
+
+
+class NotebookTeacher(torch.nn.Module):
+    def __init__(self, log_path, output="logits"):
+        super().__init__()
+        torch.manual_seed(0)
+        self.linear = torch.nn.Linear(6, 2)
+        self.log_path = str(log_path)
+        self.output = output
+
+    def forward(self, x):
+        write_ids(self.log_path, x)
+        scores = SIGN * self.linear(x)
+        return scores if self.output in {"logits", "scores", "raw"} else scores.softmax(1)
+"""
+
+
+def notebook_namespace():
+    """The globals of a fresh notebook session (``__name__ == "__main__"``) that ran NOTEBOOK_CELL."""
+    namespace = {"__name__": "__main__"}
+    exec(compile(NOTEBOOK_CELL, "<notebook cell>", "exec"), namespace)
+    return namespace
+
+
+def notebook_teacher(tmp_path):
+    teacher = notebook_namespace()["NotebookTeacher"](tmp_path / "scored.log")
+    assert type(teacher).__module__ == "__main__"
+    return teacher
+
+
+def local_teacher(tmp_path, sign=1.0):
+    """A teacher whose class is defined in this function: ``<locals>`` in its name, no module attribute."""
+
+    class LocalTeacher(RowLoggingTeacher):
+        def forward(self, x):
+            return sign * super().forward(x)
+
+    torch.manual_seed(0)
+    return LocalTeacher(6, 2, tmp_path / "scored.log")
+
+
+SMALL_GRID = {"T": [1.0, 2.0, 4.0, 8.0]}  # more candidates than workers, so that workers share folds
+SMALL_FOLDS = 3
+
+
+@pytest.mark.parametrize("make_teacher", [notebook_teacher, local_teacher])
+def test_a_notebook_or_local_teacher_is_cached_in_worker_processes_on_disk(id_data, tmp_path, make_teacher):
     X, y = id_data
+    teacher = make_teacher(tmp_path)
+    memory = str(tmp_path / "cache")
+    search = GridSearchCV(
+        DistilledClassifier(teacher, small_student(), memory=memory), SMALL_GRID, cv=SMALL_FOLDS, n_jobs=2
+    )
+    search.fit(X, y)
+    counts = rows_scored(teacher.log_path, len(X))
+    # Once per fold a row trains in, plus the refit (and at most one more when both workers miss the
+    # same fold at once); uncached, it would be once per candidate and fold: 4 x 2 + 1 = 9.
+    assert counts.min() == SMALL_FOLDS
+    assert counts.max() <= SMALL_FOLDS + 1
+    # The parent's key equals the workers': a fit here on a fold they scored reads their outputs.
+    clear_teacher_cache()
+    train, _ = next(StratifiedKFold(SMALL_FOLDS).split(X, y))
+    DistilledClassifier(teacher, small_student(), memory=memory).fit(X[train], y[train])
+    assert (rows_scored(teacher.log_path, len(X)) == counts).all()
+    assert teacher_cache_info().hits == 1
 
-    class LocalTeacher(torch.nn.Linear):  # defined in a function: pickle cannot find it
-        pass
 
-    teacher = LocalTeacher(6, 2)
-    DistilledClassifier(teacher, LogisticRegression()).fit(X, y)
-    assert teacher_cache_info().entries == 0
-    with pytest.warns(UserWarning, match="not cached: the teacher or the data cannot be pickled"):
-        DistilledClassifier(teacher, LogisticRegression(), memory=str(tmp_path)).fit(X, y)
+@pytest.mark.parametrize("make_teacher", [notebook_teacher, local_teacher])
+def test_a_notebook_or_local_teacher_is_cached_in_each_worker_process(id_data, tmp_path, make_teacher):
+    X, y = id_data
+    teacher = make_teacher(tmp_path)
+    search = GridSearchCV(DistilledClassifier(teacher, small_student()), SMALL_GRID, cv=SMALL_FOLDS, n_jobs=2)
+    search.fit(X, y)
+    # Each worker keeps its own in-process cache, so each scores a fold at most once: at most 2 x 2 + 1
+    # passes over a row (uncached: 4 candidates x 2 training folds + 1 = 9).
+    counts = rows_scored(teacher.log_path, len(X))
+    assert counts.min() >= SMALL_FOLDS
+    assert counts.max() <= 2 * (SMALL_FOLDS - 1) + 1
+
+
+def test_a_local_teacher_is_cached_in_this_process(id_data, tmp_path):
+    X, y = id_data
+    teacher = local_teacher(tmp_path)
+    GridSearchCV(DistilledClassifier(teacher, small_student()), SMALL_GRID, cv=SMALL_FOLDS).fit(X, y)
+    # Exactly once per fold a row trains in, plus the refit.
+    assert (rows_scored(teacher.log_path, len(X)) == SMALL_FOLDS).all()
+
+
+def test_a_local_teacher_with_another_closure_value_misses(id_data, tmp_path):
+    X, y = id_data
+    before = DistilledClassifier(local_teacher(tmp_path), LogisticRegression()).fit(X, y).teacher_proba(X)
+    after = DistilledClassifier(local_teacher(tmp_path, sign=-1.0), LogisticRegression()).fit(X, y).teacher_proba(X)
+    assert teacher_cache_info().hits == 0
+    np.testing.assert_allclose(after, before[:, ::-1], atol=1e-6)
+
+
+def test_a_notebook_teacher_misses_when_a_global_it_reads_changes(id_data, tmp_path):
+    X, y = id_data
+    namespace = notebook_namespace()
+    teacher = namespace["NotebookTeacher"](tmp_path / "scored.log")
+    before = DistilledClassifier(teacher, LogisticRegression()).fit(X, y).teacher_proba(X)
+    namespace["SIGN"] = -1.0  # as when a notebook cell is edited and run again
+    after = DistilledClassifier(teacher, LogisticRegression()).fit(X, y).teacher_proba(X)
+    assert teacher_cache_info().hits == 0
+    np.testing.assert_allclose(after, before[:, ::-1], atol=1e-6)
+
+
+def test_a_set_literal_in_the_teachers_code_keys_alike_whatever_its_order_of_iteration():
+    from skdistill._cache import _code_description
+
+    def reads_a_set(x):
+        return x in {1, 9}
+
+    # 1 and 9 collide in a small hash table, so the order of insertion decides the order of iteration,
+    # as the string-hash seed of each worker process does for strings.
+    assert list(frozenset([1, 9])) != list(frozenset([9, 1]))
+    code = reads_a_set.__code__
+    ordered = [
+        code.replace(co_consts=tuple(order if isinstance(c, frozenset) else c for c in code.co_consts))
+        for order in (frozenset([1, 9]), frozenset([9, 1]))
+    ]
+    assert _code_description(ordered[0]) == _code_description(ordered[1])
 
 
 @pytest.mark.parametrize("memory", [True, 3, object()])
@@ -374,7 +503,20 @@ class PointerHoldingTeacher(torch.nn.Linear):
         self.handle = ctypes.pointer(ctypes.c_int(0))
 
 
-def test_a_teacher_whose_pickling_raises_anything_is_simply_not_cached(id_data):
+def test_a_teacher_whose_key_cannot_be_computed_runs_uncached_with_one_warning(id_data):
     X, y = id_data
-    DistilledClassifier(PointerHoldingTeacher(), LogisticRegression()).fit(X, y)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        distiller = DistilledClassifier(PointerHoldingTeacher(), LogisticRegression())
+        GridSearchCV(distiller, SMALL_GRID, cv=SMALL_FOLDS).fit(X, y)
     assert teacher_cache_info().entries == 0
+    messages = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+    assert len(messages) == 1, messages  # 13 fits, one warning
+    assert "PointerHoldingTeacher" in messages[0]
+    assert "ctypes objects containing pointers cannot be pickled" in messages[0]
+    assert "memory=False" in messages[0]
+    clear_teacher_cache()  # which forgets the warning too
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        DistilledClassifier(PointerHoldingTeacher(), LogisticRegression(), memory=False).fit(X, y)
+    assert not [w for w in caught if issubclass(w.category, UserWarning)]
