@@ -200,10 +200,10 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     def __getstate__(self):
         state = super().__getstate__()
+        # Every estimator stores its own modules (as arrays, see _portable), so a module held by two
+        # would load as two copies: the fitted adapter stores the teacher, and the parameter points to it.
         adapter = getattr(self, "teacher_", None)
-        if isinstance(adapter, TorchTeacher) and off_cpu_devices({"module": adapter.module}):
-            # The fitted adapter pickles the module (portably); the teacher parameter points to it, so
-            # that loading gives one teacher, not two copies.
+        if isinstance(adapter, TorchTeacher):
             if adapter.module is self.teacher:
                 state = {**state, "teacher": _TEACHER_ADAPTER_MODULE}
             elif isinstance(self.teacher, TorchTeacher) and self.teacher.module is adapter.module:

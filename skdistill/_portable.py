@@ -1,14 +1,26 @@
-"""Pickling that survives a change of machine: a model trained on a GPU loads on a CPU-only machine.
+"""Torch objects stored as numpy arrays plus their architecture: for pickle, for skops, across devices.
 
-A tensor pickles with its device, and unpickling a CUDA tensor where CUDA is missing fails. Estimators
-that hold torch objects (modules, optimizers) on another device than the CPU store them, when pickled,
-as one ``torch.save`` payload; loading maps them back to their device when this machine has it, and
-to the CPU (with a warning) when it does not. Models on the CPU pickle as they always do.
+An estimator that holds torch modules or optimizers pickles them (``__getstate__``) as copies of
+their structure whose tensors are numpy arrays with their dtype, device and ``requires_grad`` flag.
+This is what lets
+
+- :mod:`skops.io` save and load it: skops cannot store tensors, but stores numpy arrays, the module
+  and optimizer classes (which ``get_untrusted_types`` lists, so that the user decides to trust
+  them) and skdistill's own types. No class is looked up from a string, nothing is ``torch.load``-ed;
+- a model trained on a GPU load on a CPU-only machine: tensors go back to the device they were on
+  when this machine has it, and to the CPU, with a warning, when it does not.
+
+Within one estimator a tensor is stored once, so an optimizer drives the very parameters of its
+module after loading, and tied weights stay tied. A module held by two estimators is stored by each:
+whoever holds both (``DistilledClassifier``) names it in one place only. Copies (``copy.copy``,
+``copy.deepcopy``) do not convert anything.
 """
 
-import io
+import copy
 import warnings
+from collections import defaultdict
 
+import numpy as np
 import torch
 
 __all__ = ["PortablePickleMixin", "portable_state", "restored_state"]
@@ -47,16 +59,161 @@ def device_available(device):
     return False
 
 
-class _TorchPayload:
-    """Modules and optimizers saved together by ``torch.save`` (which keeps their shared parameters shared)."""
+class _TensorRecord:
+    """A tensor as a numpy array, its torch dtype, device, ``requires_grad`` and whether it is a Parameter."""
+
+    def __init__(self, tensor):
+        data = tensor.detach()
+        self.dtype = str(data.dtype).removeprefix("torch.")
+        if data.dtype == torch.bfloat16:
+            data = data.float()  # numpy has no bfloat16; float32 holds every bfloat16 value exactly
+        try:
+            self.array = data.cpu().numpy()
+        except TypeError as exc:
+            raise TypeError(
+                f"A tensor of dtype {tensor.dtype} cannot be stored: numpy has no such type ({exc}). Convert "
+                "the module to a type numpy knows (float16, float32, float64) or to bfloat16 before saving."
+            ) from exc
+        self.device = str(tensor.device)
+        self.requires_grad = tensor.requires_grad
+        self.is_parameter = isinstance(tensor, torch.nn.Parameter)
+
+    def tensor(self):
+        """The tensor again, on its device if this machine has it, else on the CPU."""
+        dtype = getattr(torch, self.dtype, None)
+        if not isinstance(dtype, torch.dtype):
+            raise TypeError(f"A stored tensor has dtype {self.dtype!r}, which this torch does not know.")
+        device = torch.device(self.device)
+        if not device_available(device):
+            device = torch.device("cpu")
+        # A read-only array (never made by pickle or skops, but possible by hand) is copied, not shared.
+        tensor = torch.from_numpy(np.require(self.array, requirements="W")).to(device=device, dtype=dtype)
+        if self.is_parameter:
+            return torch.nn.Parameter(tensor, requires_grad=self.requires_grad)
+        return tensor.requires_grad_(self.requires_grad)
+
+
+class _Records:
+    """One record per tensor, and one tensor per record: what keeps shared tensors shared."""
+
+    def __init__(self):
+        self._made = {}  # id of the object given -> (that object, what was made of it)
+
+    def _get(self, value, make):
+        if id(value) not in self._made:
+            self._made[id(value)] = (value, make(value))  # holding `value` keeps its id unique
+        return self._made[id(value)][1]
+
+    def record(self, tensor):
+        return self._get(tensor, _TensorRecord)
+
+    def tensor(self, record):
+        return self._get(record, _TensorRecord.tensor)
+
+
+def _map_tensors(value, convert, kind):
+    """``value`` (nested dicts, lists and tuples) with every ``kind`` object passed through ``convert``."""
+    if isinstance(value, kind):
+        return convert(value)
+    if isinstance(value, dict):
+        return {key: _map_tensors(item, convert, kind) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_map_tensors(item, convert, kind) for item in value)
+    return value
+
+
+def _portable_module(module, records):
+    """A copy of ``module`` whose tensors (parameters, buffers, tensor attributes) are records.
+
+    The copy keeps the module's classes, layer sizes, ``training`` flags and hooks; its tensors are
+    not copied, but recorded as numpy arrays.
+    """
+    tensors = [
+        value
+        for submodule in module.modules()
+        for value in (*submodule._parameters.values(), *submodule._buffers.values(), *vars(submodule).values())
+        if isinstance(value, torch.Tensor)
+    ]
+    return copy.deepcopy(module, memo={id(tensor): records.record(tensor) for tensor in tensors})
+
+
+def _restored_module(module, records):
+    for submodule in module.modules():
+        for table in (submodule._parameters, submodule._buffers, submodule.__dict__):
+            for name, value in table.items():
+                if isinstance(value, _TensorRecord):
+                    table[name] = records.tensor(value)
+    return module
+
+
+def _portable_optimizer(optimizer, records):
+    """An optimizer as its class, hyperparameters and state; its parameters are its module's records."""
+    state = optimizer.__getstate__()
+    parameters = [p for group in state["param_groups"] for p in group["params"]]
+    position = {id(p): i for i, p in enumerate(parameters)}
+    return {
+        "class": type(optimizer),
+        "defaults": _map_tensors(state["defaults"], records.record, torch.Tensor),
+        "param_groups": _map_tensors(state["param_groups"], records.record, torch.Tensor),
+        # Keyed by position among the groups' parameters, as in state_dict(): skops keys dicts by value.
+        "state": {
+            position[id(p)]: _map_tensors(values, records.record, torch.Tensor) for p, values in state["state"].items()
+        },
+    }
+
+
+def _restored_optimizer(portable, records):
+    """The optimizer rebuilt as pickle does (``__new__`` then ``__setstate__``): any optimizer class works."""
+    param_groups = _map_tensors(portable["param_groups"], records.tensor, _TensorRecord)
+    parameters = [p for group in param_groups for p in group["params"]]
+    state = defaultdict(dict)
+    for position, values in portable["state"].items():
+        state[parameters[position]] = _map_tensors(values, records.tensor, _TensorRecord)
+    optimizer = portable["class"].__new__(portable["class"])
+    optimizer.__setstate__(
+        {
+            "defaults": _map_tensors(portable["defaults"], records.tensor, _TensorRecord),
+            "state": state,
+            "param_groups": param_groups,
+        }
+    )
+    return optimizer
+
+
+class _TorchObjects:
+    """An estimator's modules and optimizers, converted to numpy arrays and architecture when pickled.
+
+    The conversion happens only when this object is pickled or saved by skops (its ``__getstate__``):
+    a shallow copy of the estimator (``copy.copy``, as ``clone`` of a shared teacher makes) keeps the
+    very objects, and a deep copy copies them as torch does.
+    """
 
     def __init__(self, objects, devices):
-        buffer = io.BytesIO()
-        torch.save(objects, buffer)
-        self.payload = buffer.getvalue()
-        self.devices = sorted(str(device) for device in devices)
+        self.objects = objects
+        self.devices = devices
 
-    def load(self, owner):
+    def __getstate__(self):
+        records = _Records()
+        modules = {name: value for name, value in self.objects.items() if isinstance(value, torch.nn.Module)}
+        optimizers = {name: value for name, value in self.objects.items() if name not in modules}
+        return {
+            # Modules first, so that the optimizers' parameters are their modules' records.
+            "modules": {name: _portable_module(module, records) for name, module in modules.items()},
+            "optimizers": {name: _portable_optimizer(optimizer, records) for name, optimizer in optimizers.items()},
+            "devices": self.devices,
+        }
+
+    def __setstate__(self, state):
+        self.objects = None  # until restored()
+        self.__dict__.update(state)
+
+    def __deepcopy__(self, memo):
+        return _TorchObjects(copy.deepcopy(self.objects, memo), list(self.devices))
+
+    def restored(self, owner):
+        """The objects, on this machine's devices (the CPU for missing ones)."""
+        if self.objects is not None:  # never pickled
+            return self.objects
         missing = [device for device in self.devices if not device_available(torch.device(device))]
         if missing:
             warnings.warn(
@@ -65,29 +222,31 @@ class _TorchPayload:
                 UserWarning,
                 stacklevel=4,
             )
-        # weights_only=False: these are whole modules (their classes), as trusted as the pickle around them.
-        return torch.load(io.BytesIO(self.payload), map_location="cpu" if missing else None, weights_only=False)
+        records = _Records()
+        modules = {name: _restored_module(module, records) for name, module in self.modules.items()}
+        optimizers = {name: _restored_optimizer(optimizer, records) for name, optimizer in self.optimizers.items()}
+        return {**modules, **optimizers}
 
 
 def portable_state(state):
-    """``state`` with its off-CPU modules and optimizers packed into one device-mappable payload."""
-    devices = off_cpu_devices(state)
-    if not devices:
-        return state
-    state = dict(state)
+    """``state`` with its modules and optimizers in one object that pickles them as numpy arrays."""
     names = _torch_attributes(state)
-    state["_torch_payload"] = _TorchPayload({name: state.pop(name) for name in names}, devices)
+    if not names:
+        return state
+    devices = sorted(str(device) for device in off_cpu_devices(state))
+    state = dict(state)
+    state["_torch_objects"] = _TorchObjects({name: state.pop(name) for name in names}, devices)
     return state
 
 
 def restored_state(state, owner):
-    """The inverse of :func:`portable_state`, on this machine's devices (the CPU for missing ones)."""
-    payload = state.pop("_torch_payload", None)
-    return state if payload is None else {**state, **payload.load(owner)}
+    """The inverse of :func:`portable_state`."""
+    objects = state.pop("_torch_objects", None)
+    return state if objects is None else {**state, **objects.restored(owner)}
 
 
 class PortablePickleMixin:
-    """``__getstate__`` / ``__setstate__`` that let models trained on a GPU unpickle on a CPU-only machine."""
+    """``__getstate__`` / ``__setstate__`` storing torch objects as numpy arrays (see :mod:`skdistill._portable`)."""
 
     def __getstate__(self):
         return portable_state(super().__getstate__())
