@@ -83,7 +83,8 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         by the soft label (rows under 1e-6 dropped). ``"regression_proba"`` / ``"regression_logits"``:
         a regressor fitted to the soft targets or to their log (tempered logits); ``predict_proba``
         is made valid. ``"auto"`` picks the first of native, logistic, tree, sample_weight and
-        regression_logits that applies.
+        regression_proba that applies: a regressor learns the soft targets themselves, which agreed
+        with the teacher more on held-out rows on average (see the user guide).
     augment : {"noise", "munge", "mixup"}, augmenter, callable or None, default=None
         Transfer-set augmentation: synthetic rows, made in ``fit`` from the training rows only, that
         the teacher labels and the student learns (as unlabelled rows). A name uses the default
