@@ -31,6 +31,7 @@ distiller is given ``memory=``, in a :class:`joblib.Memory` on disk, which proce
 
 import dis
 import hashlib
+import io
 import pickle
 import sys
 import threading
@@ -340,10 +341,23 @@ def _nbytes(value):
         return value.nbytes
     if isinstance(value, tuple):
         return sum(_nbytes(part) for part in value)
+    stream = io.BytesIO()
     try:
-        return len(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        _SizingPickler(stream, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
     except Exception:  # cannot be measured: count it as too large to keep
         return _IN_PROCESS.max_bytes + 1
+    return stream.tell()
+
+
+class _SizingPickler(pickle.Pickler):
+    """A pickler for measuring only: it writes a class or function that pickle cannot find by name (a
+    teacher class defined in a function, or in ``__main__`` and received by a worker) as its name,
+    where pickle would raise and leave such a fitted teacher out of the in-process store."""
+
+    def persistent_id(self, obj):
+        if isinstance(obj, (type, types.FunctionType)) and not _pickled_by_reference(obj):
+            return f"{obj.__module__}.{obj.__name__}"
+        return None
 
 
 def _key(kind, teacher, *data):

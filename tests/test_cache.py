@@ -405,6 +405,22 @@ def test_a_local_teacher_is_cached_in_this_process(id_data, tmp_path):
     assert (rows_scored(teacher.log_path, len(X)) == SMALL_FOLDS).all()
 
 
+def test_a_local_scikit_learn_teacher_is_fitted_once_per_fold_plus_the_refit(id_data):
+    X, y = id_data
+
+    class LocalLogisticRegression(LogisticRegression):
+        fits = 0  # a class attribute: not part of the key, unlike a list in a closure
+
+        def fit(self, X, y, sample_weight=None):
+            type(self).fits += 1
+            return super().fit(X, y, sample_weight=sample_weight)
+
+    distiller = DistilledClassifier(LocalLogisticRegression(), LogisticRegression())
+    GridSearchCV(distiller, SMALL_GRID, cv=SMALL_FOLDS).fit(X, y)
+    # The fitted teacher, whose class pickle cannot find, is kept in the in-process cache all the same.
+    assert LocalLogisticRegression.fits == SMALL_FOLDS + 1
+
+
 def test_a_local_teacher_with_another_closure_value_misses(id_data, tmp_path):
     X, y = id_data
     before = DistilledClassifier(local_teacher(tmp_path), LogisticRegression()).fit(X, y).teacher_proba(X)
