@@ -149,6 +149,13 @@ def skops_round_trip(sio, estimator):
     return sio.loads(data, trusted=untrusted), untrusted
 
 
+def round_trip(estimator, save_load):
+    """``estimator`` saved and loaded by ``save_load``: "skops" (skipped without skops) or "pickle"."""
+    if save_load == "pickle":
+        return pickle.loads(pickle.dumps(estimator))
+    return skops_round_trip(pytest.importorskip("skops.io"), estimator)[0]
+
+
 def assert_same_predictions(loaded, original, X):
     np.testing.assert_array_equal(loaded.predict(X), original.predict(X))
     np.testing.assert_array_equal(loaded.predict_proba(X), original.predict_proba(X))
@@ -193,14 +200,11 @@ def test_skops_refuses_the_types_until_trusted(sio, data):
 
 
 @pytest.mark.parametrize("save_load", ["skops", "pickle"])
-def test_a_stream_continues_exactly_after_loading(sio, data, save_load):
+def test_a_stream_continues_exactly_after_loading(data, save_load):
     """The optimizer's moments and the seed stream travel with a streamed student."""
     X, y = data
     streamed = streamed_mlp(X, y)
-    if save_load == "skops":
-        loaded, _ = skops_round_trip(sio, streamed)
-    else:
-        loaded = pickle.loads(pickle.dumps(streamed))
+    loaded = round_trip(streamed, save_load)
     # The optimizer drives the loaded module's own parameters, with Adam's moments.
     assert [p for group in loaded._optimizer.param_groups for p in group["params"]] == list(
         loaded.module_.parameters()
@@ -244,11 +248,11 @@ def flags(module):
 
 
 @pytest.mark.parametrize("save_load", ["skops", "pickle"])
-def test_dtype_requires_grad_and_training_flags_round_trip(sio, data, save_load):
+def test_dtype_requires_grad_and_training_flags_round_trip(data, save_load):
     X, _ = data
     teacher = TorchTeacher(flagged_module()).fit(X)
     before = flags(teacher.module)
-    loaded = skops_round_trip(sio, teacher)[0] if save_load == "skops" else pickle.loads(pickle.dumps(teacher))
+    loaded = round_trip(teacher, save_load)
     assert flags(loaded.module) == before
     assert flags(teacher.module) == before  # the original is untouched
     np.testing.assert_array_equal(loaded.logits(X), teacher.logits(X))
@@ -257,22 +261,22 @@ def test_dtype_requires_grad_and_training_flags_round_trip(sio, data, save_load)
 
 @pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
 @pytest.mark.parametrize("save_load", ["skops", "pickle"])
-def test_half_and_bfloat16_modules_round_trip_exactly(sio, data, dtype, save_load):
+def test_half_and_bfloat16_modules_round_trip_exactly(data, dtype, save_load):
     X, _ = data
     teacher = TorchTeacher(make_teacher_module().to(dtype)).fit(X)
-    loaded = skops_round_trip(sio, teacher)[0] if save_load == "skops" else pickle.loads(pickle.dumps(teacher))
+    loaded = round_trip(teacher, save_load)
     for (name, a), (_, b) in zip(loaded.module.state_dict().items(), teacher.module.state_dict().items(), strict=True):
         assert a.dtype == dtype, name
         assert torch.equal(a, b), name
 
 
 @pytest.mark.parametrize("save_load", ["skops", "pickle"])
-def test_tied_weights_stay_tied(sio, data, save_load):
+def test_tied_weights_stay_tied(data, save_load):
     X, y = data
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         student = TorchStudent(TiedNet(), max_iter=3, random_state=0).fit(X, y)
-    loaded = skops_round_trip(sio, student)[0] if save_load == "skops" else pickle.loads(pickle.dumps(student))
+    loaded = round_trip(student, save_load)
     assert loaded.module_.second.weight is loaded.module_.first.weight
     assert_same_predictions(loaded, student, X)
 
