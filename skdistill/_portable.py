@@ -197,7 +197,7 @@ class _TorchObjects:
         modules = {name: value for name, value in self.objects.items() if isinstance(value, torch.nn.Module)}
         optimizers = {name: value for name, value in self.objects.items() if name not in modules}
         return {
-            # Modules first, so that the optimizers' parameters are their modules' records.
+            # One record per tensor across all of them: an optimizer's parameters are its module's records.
             "modules": {name: _portable_module(module, records) for name, module in modules.items()},
             "optimizers": {name: _portable_optimizer(optimizer, records) for name, optimizer in optimizers.items()},
             "devices": self.devices,
