@@ -448,9 +448,9 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                     f"{type(self).__name__} requires y to be passed, but the target y is None. Pass y, or set "
                     "alpha=0 to distil on unlabelled data (the labels then come from the teacher)."
                 )
-            X_checked = validate_data(self, X, dtype=(np.float32, np.float64), reset=reset)
+            X_checked = validate_data(self, X, dtype=(np.float64, np.float32), reset=reset)
         else:
-            X_checked, y = validate_data(self, X, y, dtype=(np.float32, np.float64), reset=reset)
+            X_checked, y = validate_data(self, X, y, dtype=(np.float64, np.float32), reset=reset)
             check_classification_targets(y)
         # A DataFrame stays one for teacher and student (column names reach a fitted pipeline teacher,
         # and student_.feature_names_in_); anything else is used as validated.
@@ -495,7 +495,7 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         """``X_unlabeled`` validated against the training data's width (and columns, for DataFrames)."""
         if X_unlabeled is None:
             return None
-        checked = check_array(X_unlabeled, dtype=(np.float32, np.float64))
+        checked = check_array(X_unlabeled, dtype=(np.float64, np.float32))
         if checked.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"X_unlabeled has {checked.shape[1]} features, but X has {self.n_features_in_}; the teacher "
@@ -593,7 +593,7 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         (probability 0) for the classes it does not know.
         """
         check_is_fitted(self)
-        X_checked = validate_data(self, X, dtype=(np.float32, np.float64), reset=False)
+        X_checked = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
         X_student = X if hasattr(X, "iloc") else X_checked
         if method == "predict_log_proba" and not hasattr(self.student_, method):
             with np.errstate(divide="ignore"):
@@ -601,6 +601,7 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         else:
             output = getattr(self.student_, method)(X_student)
         student_classes = np.asarray(getattr(self, "student_classes_", self.student_.classes_))
+        _check_student_output(output, student_classes, self.student_, method)
         if len(student_classes) == len(self.classes_) and (student_classes == self.classes_).all():
             return output
         aligned = np.full((output.shape[0], len(self.classes_)), fill)
@@ -627,6 +628,27 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         pure_distillation = isinstance(self.alpha, Real) and self.alpha == 0
         tags.target_tags.required = not (pure_distillation and is_trained(self.teacher))
         return tags
+
+
+def _check_student_output(output, student_classes, student, method):
+    """Raise a ``ValueError`` naming the student when its ``method`` gave no usable probabilities.
+
+    A student fitted on degenerate data (a ``GaussianNB`` whose rows of positive weight are all one
+    row has variances of 0) predicts NaN; one whose output columns do not match its classes cannot be
+    aligned to ``classes_``. Either is reported here rather than as NaN or a numpy error.
+    """
+    name = type(student).__name__
+    if output.ndim != 2 or output.shape[1] != len(student_classes):
+        raise ValueError(
+            f"The student {name}.{method} returned shape {output.shape}, but it was fitted on "
+            f"{len(student_classes)} classes {student_classes.tolist()!r}; its columns cannot be matched to them."
+        )
+    if np.isnan(output).any():
+        raise ValueError(
+            f"The student {name}.{method} returned NaN for {int(np.isnan(output).any(axis=1).sum())} of "
+            f"{output.shape[0]} rows: it was fitted on degenerate data (for example a single distinct row of "
+            "positive weight, where a GaussianNB has variances of 0). Train it on more varied rows."
+        )
 
 
 def _align_classes(teacher_classes, y, *, hint=""):

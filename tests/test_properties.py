@@ -62,20 +62,8 @@ STUDENTS = {
     "hist_gradient_boosting": lambda: HistGradientBoostingClassifier(max_iter=3, max_depth=2, random_state=0),
 }
 
-# Known bugs, reported; while unfixed the property skips their outcomes and a strict xfail test holds each.
-GAUSSIAN_NB_NAN = (
-    "a GaussianNB student trained on identical rows (one row of positive weight, say) has variances of 0 "
-    "(its var_smoothing scales the data's variance): it predicts NaN, or rows summing to 3"
-)
-ONE_SOFT_CLASS = (
-    "route='sample_weight': soft targets with non-negligible weight on one class only fit a one-class "
-    "student, which SGDClassifier refuses and HistGradientBoostingClassifier scores with two columns"
-)
-INT_AS_FLOAT32 = (
-    "DistilledClassifier validates X with dtype=(float32, float64), so int X becomes float32 (scikit-learn "
-    "makes it float64): rows differing above 2**24 merge, and students compute in float32"
-)
-SINGLE_CLASS_BUG = {"sgd": "got 1 class", "hist_gradient_boosting": "could not be broadcast"}
+# Students on the sample-weight route that broke when the soft labels kept one class (fixed).
+ONE_SOFT_CLASS_STUDENTS = ["hist_gradient_boosting", "sgd"]
 
 TEACHERS = (
     "fitted_nb",
@@ -225,19 +213,24 @@ def fit_and_predict(clf, X, y, sample_weight):
         return None, error
 
 
-def known_bug(student_name, X, sample_weight, proba, error):
-    """The reason, if this outcome is a known, reported bug (each has a strict xfail test below)."""
+def student_failed(student_name, X, sample_weight, error):
+    """A GaussianNB student whose rows of positive weight are all one row predicts NaN (variances of 0):
+    refused, rightly, at predict time with a message naming it."""
     kept = X if sample_weight is None else X[sample_weight > 0]
-    if student_name == "gaussian_nb" and proba is not None and len(kept) and (kept == kept[0]).all():
-        if not (np.isfinite(proba).all() and np.allclose(proba.sum(axis=1), 1.0, rtol=0, atol=1e-5)):
-            return GAUSSIAN_NB_NAN
-    if student_name in SINGLE_CLASS_BUG and error is not None and SINGLE_CLASS_BUG[student_name] in str(error):
-        return ONE_SOFT_CLASS
-    if X.dtype.kind == "i" and proba is not None and np.isfinite(proba).all():
-        sums = proba.sum(axis=1)
-        if np.abs(sums - 1.0).max() > 1e-6 and np.abs(sums - 1.0).max() <= 1e-5:  # float32 rounding
-            return INT_AS_FLOAT32
-    return None
+    return (
+        student_name == "gaussian_nb"
+        and error is not None
+        and "GaussianNB" in str(error)
+        and "NaN" in str(error)
+        and len(kept) > 0
+        and bool((kept == kept[0]).all())
+    )
+
+
+def one_soft_class(error):
+    """Soft targets with all their weight on one class (a certain teacher, alpha=0 or T tiny) cannot
+    train a classifier on the sample-weight route: refused, rightly, before the student is fitted."""
+    return error is not None and "all their weight on one class" in str(error)
 
 
 def teacher_failed(error):
@@ -275,13 +268,12 @@ def test_fit_gives_valid_probabilities_or_a_clear_error(student_name, case):
     valid = len(np.unique(y[kept])) >= 2 and not is_fractional(y)
 
     proba, error = fit_and_predict(clf, X, y, sample_weight)
-    if known_bug(student_name, X, sample_weight, proba, error):
-        event("known bug")
-        return
     event(f"refused: {str(error)[:50]}" if error is not None else "fitted")
     if error is not None:
         check_error(error)
-        assert not valid or teacher_failed(error), f"a valid case was refused: {type(error).__name__}: {error}"
+        assert not valid or teacher_failed(error) or one_soft_class(error) or student_failed(student_name, X, sample_weight, error), (
+            f"a valid case was refused: {type(error).__name__}: {error}"
+        )
         return
     assert valid, "fit accepted fewer than two labels among the rows of positive weight"
     # The sorted labels the teacher scores: those of y, or those of a teacher that knows its own.
@@ -305,20 +297,19 @@ def test_pure_distillation_without_labels(student_name, case):
     valid = len(teacher_labels) >= 2 and (sample_weight is None or (sample_weight > 0).any())
 
     proba, error = fit_and_predict(clf, X, None, sample_weight)
-    if known_bug(student_name, X, sample_weight, proba, error):
-        event("known bug")
-        return
     event(f"refused: {str(error)[:50]}" if error is not None else "fitted")
     if error is not None:
         check_error(error)
-        assert not valid, f"a valid case was refused: {type(error).__name__}: {error}"
+        assert not valid or one_soft_class(error) or student_failed(student_name, X, sample_weight, error), (
+            f"a valid case was refused: {type(error).__name__}: {error}"
+        )
         return
     assert valid, "fit accepted a case it should have refused"
     np.testing.assert_array_equal(clf.classes_, teacher_labels)
     check_probabilities(clf, X, proba, case["seed"])
 
 
-# ---- the minimal examples of known bugs (strict: a fix makes them pass, and their skips above go) ----
+# ---- the minimal examples of the bugs found here, fixed since ----
 
 
 def confident_teacher():
@@ -326,7 +317,6 @@ def confident_teacher():
     return LogisticRegression().fit([[-1.0], [1.0]], [0, 1])
 
 
-@pytest.mark.xfail(strict=True, reason=GAUSSIAN_NB_NAN)
 def test_gaussian_nb_student_on_one_row_gives_no_nan():
     X = np.array([[0.5]])
     clf = DistilledClassifier(confident_teacher(), GaussianNB(), alpha=0.0, memory=False)
@@ -341,7 +331,6 @@ def test_gaussian_nb_student_on_one_row_gives_no_nan():
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
 
 
-@pytest.mark.xfail(strict=True, reason=GAUSSIAN_NB_NAN)
 def test_gaussian_nb_student_on_one_row_of_positive_weight_gives_probabilities():
     X = np.array([[0.00162435, -0.00061176], [-0.00052817, -0.00107297], [0.00086541, -0.00230154]], np.float32)
     teacher = GaussianNB().fit(np.random.RandomState(0).normal(size=(6, 2)), [0, 1, 2] * 2)
@@ -357,8 +346,7 @@ def test_gaussian_nb_student_on_one_row_of_positive_weight_gives_probabilities()
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-5)
 
 
-@pytest.mark.xfail(strict=True, reason=ONE_SOFT_CLASS)
-@pytest.mark.parametrize("student_name", sorted(SINGLE_CLASS_BUG))
+@pytest.mark.parametrize("student_name", ONE_SOFT_CLASS_STUDENTS)
 def test_sample_weight_route_with_one_dominant_soft_class(student_name):
     X = np.array([[10.0], [11.0]])
     clf = DistilledClassifier(confident_teacher(), STUDENTS[student_name](), T=0.1, alpha=0.0, memory=False)
@@ -367,10 +355,19 @@ def test_sample_weight_route_with_one_dominant_soft_class(student_name):
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
 
 
-@pytest.mark.xfail(strict=True, reason=INT_AS_FLOAT32)
 def test_int_rows_are_learnt_as_float64():
     X = 2**24 + np.arange(4)[:, None]  # distinct int64 rows; 2**24 and 2**24 + 1 are one float32
     y = np.array([0, 0, 1, 1])
     from_int = DistilledClassifier(GaussianNB(), GaussianNB(), alpha=0.5, memory=False).fit(X, y)
     from_float = DistilledClassifier(GaussianNB(), GaussianNB(), alpha=0.5, memory=False).fit(X.astype(float), y)
     np.testing.assert_allclose(from_int.predict_proba(X), from_float.predict_proba(X.astype(float)), rtol=1e-9)
+
+
+@pytest.mark.parametrize("student_name", ONE_SOFT_CLASS_STUDENTS)
+def test_sample_weight_route_refuses_soft_targets_of_one_class(student_name):
+    # At T=1e-3 the other class's tempered probability is exactly 0 in float64: one class is left.
+    X = np.array([[10.0], [11.0]])
+    clf = DistilledClassifier(confident_teacher(), STUDENTS[student_name](), T=1e-3, alpha=0.0, memory=False)
+    with pytest.raises(ValueError, match="all their weight on one class .* Raise T"):
+        clf.fit(X)
+    assert not hasattr(clf, "student_")

@@ -137,7 +137,7 @@ class _BaseTorchStudent(PortablePickleMixin, LogitsPredictionMixin, ClassifierMi
         self
         """
         self.check_params()
-        X, y = validate_data(self, X, y, dtype=(np.float32, np.float64))
+        X, y = validate_data(self, X, y, dtype=(np.float64, np.float32))
         check_classification_targets(y)
         classes, y_index = np.unique(y, return_inverse=True)
         check_at_least_two_classes(classes)
@@ -162,7 +162,7 @@ class _BaseTorchStudent(PortablePickleMixin, LogitsPredictionMixin, ClassifierMi
         self
         """
         self.check_params()
-        X = validate_data(self, X, dtype=(np.float32, np.float64))
+        X = validate_data(self, X, dtype=(np.float64, np.float32))
         return self._fit_targets(X, targets, sample_weight)
 
     def _fit_targets(self, X, targets, sample_weight):
@@ -278,7 +278,7 @@ class _BaseTorchStudent(PortablePickleMixin, LogitsPredictionMixin, ClassifierMi
                 "classes must be passed on the first call to partial_fit: every label y may hold, since one "
                 "chunk may lack some of them."
             )
-        X, y = validate_data(self, X, y, dtype=(np.float32, np.float64), reset=first_call)
+        X, y = validate_data(self, X, y, dtype=(np.float64, np.float32), reset=first_call)
         check_classification_targets(y)
         all_classes = np.unique(classes) if first_call else self.classes_
         if classes is not None and not np.array_equal(np.unique(classes), all_classes):
@@ -312,7 +312,7 @@ class _BaseTorchStudent(PortablePickleMixin, LogitsPredictionMixin, ClassifierMi
         first_call = not hasattr(self, "module_")
         if first_call:
             self.check_params()
-        X = validate_data(self, X, dtype=(np.float32, np.float64), reset=first_call)
+        X = validate_data(self, X, dtype=(np.float64, np.float32), reset=first_call)
         if not first_call and not np.array_equal(targets.classes, self.classes_):
             raise ValueError(
                 f"partial_fit got classes {targets.classes.tolist()!r}, but earlier calls had "
@@ -383,7 +383,7 @@ class _BaseTorchStudent(PortablePickleMixin, LogitsPredictionMixin, ClassifierMi
 
     def _logits(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=(np.float32, np.float64), reset=False)
+        X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
         # Inference in float64 (training stays in the module's dtype): a row's prediction does not
         # depend on the other rows it arrives with, to float64 round-off, on any CPU.
         return batched_forward(

@@ -27,9 +27,17 @@ NEGLIGIBLE_SOFT_WEIGHT = 1e-6
 
 
 def expand_soft_labels(soft_labels, sample_weight=None):
-    """Row indices, class indices and weights of the expanded rows with a non-negligible weight."""
+    """Row indices, class indices and weights of the expanded rows with a non-negligible weight.
+
+    When dropping the negligible weights would leave a single class (a teacher that is all but certain
+    of one class on every row, at a low ``T``), every positive weight is kept instead: a classifier
+    needs two classes, and the soft labels do have two.
+    """
     weights = soft_labels if sample_weight is None else soft_labels * np.asarray(sample_weight)[:, None]
-    rows, class_index = np.nonzero(soft_labels >= NEGLIGIBLE_SOFT_WEIGHT)
+    keep = soft_labels >= NEGLIGIBLE_SOFT_WEIGHT
+    if np.count_nonzero(keep.any(axis=0)) < 2:
+        keep = weights > 0
+    rows, class_index = np.nonzero(keep)
     return rows, class_index, weights[rows, class_index]
 
 
@@ -92,6 +100,15 @@ def fit_soft_weights_on_positions(estimator, X, soft_labels, classes, sample_wei
 def _expanded_fit_arguments(estimator, soft_labels, classes, sample_weight):
     """An unfitted clone set up for expanded rows, and those rows' indices, class indices and weights."""
     rows, class_index, weights = expand_soft_labels(soft_labels, sample_weight)
+    if len(np.unique(class_index)) < 2:
+        # The teacher put all the weight on one class on every row (alpha=0, or a T so low that the
+        # other classes' probabilities are 0 in float64): a classifier cannot be fitted on one class.
+        raise ValueError(
+            f"The soft targets put all their weight on one class ({np.asarray(classes)[class_index[:1]].tolist()!r})"
+            f" on every row, so the student {type(estimator).__name__} (route 'sample_weight') would see one "
+            "class only. Raise T (softer targets), raise alpha (give the labels weight), or use rows where the "
+            "teacher is less certain."
+        )
     fitted = clone(estimator)
     params = fitted.get_params(deep=False)
     for name, (multipliers, off) in _CLASS_WEIGHT_PARAMETERS.items():
