@@ -22,7 +22,7 @@ from ._base import (
     unchanged_on_failure,
     without_nested,
 )
-from ._portable import off_cpu_devices, portable_state, restored_state
+from ._portable import portable_state, restored_state
 from ._soft_targets import UNLABELLED
 from .augment import AUGMENTERS, as_augmenter
 from .metrics import fidelity_score, kl_divergence, total_variation
