@@ -9,8 +9,8 @@ what they depend on:
   or the scikit-learn model's fitted state (everything pickling captures);
 - the code that computes the outputs: for every user-defined class and function in the teacher
   (torch modules, custom estimators, functions given as parameters), its bytecode, default
-  arguments, closure values and the module-level names it reads (helper functions, recursively;
-  numbers, strings, arrays and tensors by value); the versions of skdistill (and a digest of the
+  arguments, closure values, class attributes and the module-level names it reads (helper
+  functions, recursively; numbers, strings, arrays and tensors by value); the versions of skdistill (and a digest of the
   skdistill code that computes outputs), scikit-learn, torch, numpy, scipy, joblib and pandas.
 
 Classes and functions that pickle cannot import by name (defined in a script run as ``__main__``,
@@ -514,17 +514,33 @@ def _is_versioned(obj):
     return (getattr(obj, "__module__", None) or "").partition(".")[0] in _VERSIONED_PACKAGES
 
 
+# Class attributes that are not the class's behaviour, or that come and go (pickle caches
+# __slotnames__ on first use; Python 3.13 adds __firstlineno__ and __static_attributes__).
+_CLASS_BOOKKEEPING = {
+    "__module__", "__qualname__", "__doc__", "__dict__", "__weakref__", "__slotnames__", "__annotations__",
+    "__firstlineno__", "__static_attributes__", "__orig_bases__", "__parameters__", "_abc_impl",
+}  # fmt: skip
+
+
 def _class_description(cls, seen):
+    """A class's code and its other class attributes (``BIAS = 5`` read as ``self.BIAS``), per class of
+    its MRO that is not from a versioned package."""
+    if id(cls) in seen:
+        return "<described above>"
+    seen.add(id(cls))
     description = []
     for klass in cls.__mro__:
         if _is_versioned(klass):
             continue
-        # Only code: other class attributes come and go (pickle caches __slotnames__ on first use).
-        code = [(name, _code_of(value, seen)) for name, value in vars(klass).items()]
-        code = sorted((name, described) for name, described in code if described is not None)
+        attributes = []
+        for name, value in vars(klass).items():
+            if name in _CLASS_BOOKKEEPING:
+                continue
+            code = _code_of(value, seen)
+            attributes.append((name, code if code is not None else _value_description(value, seen)))
         # __name__, not __qualname__: cloudpickle does not restore the qualified name of a class it
         # pickles by value ("make_teacher.<locals>.Teacher" arrives in a worker as "Teacher").
-        description.append((klass.__module__, klass.__name__, code))
+        description.append((klass.__module__, klass.__name__, sorted(attributes, key=lambda item: item[0])))
     return description
 
 

@@ -4,6 +4,7 @@ import ctypes
 import os
 import pickle
 import sys
+import types
 import warnings
 
 import joblib
@@ -181,22 +182,25 @@ def test_changing_an_adapter_parameter_that_changes_the_outputs_misses(id_data, 
     np.testing.assert_allclose(plain.teacher_proba(X), relabelled.teacher_proba(X)[:, ::-1], atol=1e-12)
 
 
-class CountingLogisticRegression(LogisticRegression):
-    """Counts its fits in a class attribute, which pickling (and so the cache key) ignores."""
+# An object: its attributes are not part of the cache key (a class attribute or a module-level number
+# the code reads would be, and a counter there would make every fit miss).
+FIT_COUNTER = types.SimpleNamespace(fits=0)
 
-    fits = 0
+
+class CountingLogisticRegression(LogisticRegression):
+    """Counts its fits in an object's attribute, which the cache key does not read."""
 
     def fit(self, X, y, sample_weight=None):
-        type(self).fits += 1
+        FIT_COUNTER.fits += 1
         return super().fit(X, y, sample_weight=sample_weight)
 
 
 def test_an_unfitted_teacher_is_fitted_once_per_fold_and_shared_by_the_candidates(id_data):
     X, y = id_data
-    CountingLogisticRegression.fits = 0
+    FIT_COUNTER.fits = 0
     student = LogisticRegression()
     search = GridSearchCV(DistilledClassifier(CountingLogisticRegression(), student), GRID, cv=N_FOLDS).fit(X, y)
-    assert CountingLogisticRegression.fits == N_FOLDS + 1
+    assert FIT_COUNTER.fits == N_FOLDS + 1
     # The refit's teacher is a fitted clone, not the user's estimator.
     assert not hasattr(search.estimator.teacher, "coef_")
     assert hasattr(search.best_estimator_.teacher_.estimator_, "coef_")
@@ -204,15 +208,15 @@ def test_an_unfitted_teacher_is_fitted_once_per_fold_and_shared_by_the_candidate
 
 def test_a_teacher_fit_depends_on_sample_weight(id_data):
     X, y = id_data
-    CountingLogisticRegression.fits = 0
+    FIT_COUNTER.fits = 0
     weights = np.linspace(0.5, 2.0, len(X))
     DistilledClassifier(CountingLogisticRegression(), LogisticRegression()).fit(X, y)
     DistilledClassifier(CountingLogisticRegression(), LogisticRegression()).fit(X, y, sample_weight=weights)
     DistilledClassifier(CountingLogisticRegression(), LogisticRegression()).fit(X, y, sample_weight=weights)
-    assert CountingLogisticRegression.fits == 2
+    assert FIT_COUNTER.fits == 2
     # A different teacher hyper-parameter is a different teacher.
     DistilledClassifier(CountingLogisticRegression(C=0.1), LogisticRegression()).fit(X, y)
-    assert CountingLogisticRegression.fits == 3
+    assert FIT_COUNTER.fits == 3
 
 
 def test_a_fidelity_scorer_reuses_the_teachers_outputs_on_held_out_folds(id_data, tmp_path):
@@ -408,17 +412,42 @@ def test_a_local_teacher_is_cached_in_this_process(id_data, tmp_path):
 def test_a_local_scikit_learn_teacher_is_fitted_once_per_fold_plus_the_refit(id_data):
     X, y = id_data
 
-    class LocalLogisticRegression(LogisticRegression):
-        fits = 0  # a class attribute: not part of the key, unlike a list in a closure
+    # An object's attributes are not part of the key (a number, a list or a class attribute would be).
+    counter = types.SimpleNamespace(fits=0)
 
+    class LocalLogisticRegression(LogisticRegression):
         def fit(self, X, y, sample_weight=None):
-            type(self).fits += 1
+            counter.fits += 1
             return super().fit(X, y, sample_weight=sample_weight)
 
     distiller = DistilledClassifier(LocalLogisticRegression(), LogisticRegression())
     GridSearchCV(distiller, SMALL_GRID, cv=SMALL_FOLDS).fit(X, y)
     # The fitted teacher, whose class pickle cannot find, is kept in the in-process cache all the same.
-    assert LocalLogisticRegression.fits == SMALL_FOLDS + 1
+    assert counter.fits == SMALL_FOLDS + 1
+
+
+def _teacher_with_class_attribute(bias):
+    class Fixed:
+        BIAS = bias  # read as self.BIAS: an attribute, not a global or a closure value
+
+        classes_ = np.array([0, 1])
+
+        def predict_proba(self, X):
+            positive = 1.0 / (1.0 + np.exp(-(np.asarray(X)[:, 1] + self.BIAS)))  # column 0 is the row id
+            return np.column_stack([1.0 - positive, positive])
+
+    return Fixed()
+
+
+def test_local_teachers_whose_class_attributes_differ_miss(id_data):
+    # The class attributes of a class pickled by value were left out of the key: a teacher from
+    # make_teacher(+5) hit the outputs of make_teacher(-5), and its student learnt the wrong teacher.
+    X, y = id_data
+    low = DistilledClassifier(_teacher_with_class_attribute(-5.0), LogisticRegression(), alpha=0.0).fit(X)
+    high = DistilledClassifier(_teacher_with_class_attribute(5.0), LogisticRegression(), alpha=0.0).fit(X)
+    assert teacher_cache_info().hits == 0
+    assert low.teacher_proba(X)[:, 1].mean() < 0.1 < 0.9 < high.teacher_proba(X)[:, 1].mean()
+    assert (high.predict(X) == 1).mean() > 0.9
 
 
 def test_a_local_teacher_with_another_closure_value_misses(id_data, tmp_path):
