@@ -1,8 +1,6 @@
 """Small torch helpers shared by teachers and students: devices, tensors, seeds, batched inference."""
 
 import contextlib
-import copy
-import weakref
 
 import numpy as np
 import torch
@@ -89,31 +87,19 @@ def float64_inference_device(module):
     return torch.device("cpu") if device.type == "mps" else device
 
 
-# module -> (the state it was copied in, its float64 copy). Weak keys: a copy lives as long as its
-# module, and predicting does not add attributes to the estimator.
-_FLOAT64_COPIES = weakref.WeakKeyDictionary()
+class Float64Unsupported(RuntimeError):
+    """A module's forward pass failed in float64: it makes tensors of its own dtype (a float32 hidden
+    state, a tensor attribute that is not a buffer) that do not mix with float64 inputs."""
 
 
-def _tensor_state(module, device):
-    """What a float64 copy depends on: the identity and in-place version of every parameter and buffer."""
-    tensors = [*module.parameters(), *module.buffers()]
-    return device, tuple((id(tensor), tensor._version, tensor.device) for tensor in tensors)
-
-
-def float64_copy(module, device):
-    """A float64 copy of ``module`` on ``device``, in eval mode; made again when the module changes.
-
-    The copy is cached for the module: trained weights are copied once, not at every prediction.
-    Any change to the module's tensors (training steps, ``load_state_dict``, in-place edits, a
-    replaced parameter) changes their identity or version, and a new copy is made.
-    """
-    state = _tensor_state(module, device)
-    cached = _FLOAT64_COPIES.get(module)
-    if cached is not None and cached[0] == state:
-        return cached[1]
-    copied = copy.deepcopy(module).to(device=device, dtype=torch.float64).eval()
-    _FLOAT64_COPIES[module] = (state, copied)
-    return copied
+def _float64_tensors(module, device):
+    """The module's parameters and buffers as float64 copies on ``device``, by name (tied ones under
+    every name), for :func:`torch.func.functional_call`; the module itself is not changed."""
+    named = [*module.named_parameters(remove_duplicate=False), *module.named_buffers(remove_duplicate=False)]
+    return {
+        name: tensor.detach().to(device=device, dtype=torch.float64 if tensor.is_floating_point() else tensor.dtype)
+        for name, tensor in named
+    }
 
 
 def batched_forward(
@@ -138,8 +124,8 @@ def batched_forward(
     out_dtype : numpy dtype, default=np.float64
         The dtype of the result.
     float64 : bool, default=False
-        Compute in float64 with a float64 copy of the module (see :func:`float64_copy`; the module
-        itself is not changed; ``dtype`` is then ignored). A row's output then depends on the other
+        Compute in float64: the module runs with float64 copies of its parameters and buffers, made
+        for this call (the module itself is not changed; ``dtype`` is then ignored). A row's output then depends on the other
         rows of its batch only to float64 round-off: float32 matrix products are blocked differently
         for different batch sizes by the BLAS kernels of each CPU (AVX-512 against AVX2 or ARM), which
         moves a float32 result by up to about 1e-6.
@@ -154,8 +140,15 @@ def batched_forward(
     result = None
     forward = module
     if float64:
+        # The module itself runs, with float64 copies of its tensors made for this call: nothing is
+        # cached that a later change to the module (training, load_state_dict, writes through .data,
+        # a swapped submodule, a new hook) could leave stale.
         dtype = torch.float64
-        forward = float64_copy(module, device)
+        tensors = _float64_tensors(module, device)
+
+        def forward(batch):
+            return torch.func.functional_call(module, tensors, (batch,), tie_weights=True)
+
     with eval_mode(module), torch.inference_mode():
         for start in range(0, X.shape[0], batch_size):
             # torch.tensor copies (an in-place module cannot write into X) but refuses negative strides.
@@ -163,7 +156,7 @@ def batched_forward(
             try:
                 output = forward(batch)
             except RuntimeError as exc:
-                raise _forward_error(exc, who, X, device) from exc
+                raise _forward_error(exc, who, X, device, float64=float64) from exc
             if not isinstance(output, torch.Tensor):
                 raise TypeError(f"{who} must return a tensor of scores, but it returned {type(output).__name__}.")
             if output.ndim == 0 or output.shape[0] != batch.shape[0] or (
@@ -179,13 +172,18 @@ def batched_forward(
     return np.empty((0,), dtype=out_dtype) if result is None else result
 
 
-def _forward_error(exc, who, X, device):
+def _forward_error(exc, who, X, device, *, float64=False):
     """The error to raise for a ``RuntimeError`` from a module's forward pass: name what went wrong.
 
     Running out of memory and tensors on two devices are not a wrong input width; only torch's shape
-    errors are reported as one.
+    errors are reported as one. A dtype clash in a float64 forward pass is :class:`Float64Unsupported`.
     """
     message = str(exc)
+    if float64 and any(hint in message.lower() for hint in _DTYPE_ERRORS):
+        return Float64Unsupported(
+            f"{who} cannot run in float64: its forward pass mixes float64 inputs and parameters with "
+            f"tensors of another dtype that it makes itself. torch said: {message}"
+        )
     if isinstance(exc, torch.OutOfMemoryError) or "out of memory" in message.lower():
         return MemoryError(
             f"{who} ran out of memory on {device}; lower its batch size (batch_size=...). torch said: {message}"
@@ -202,6 +200,11 @@ def _forward_error(exc, who, X, device):
         )
     return RuntimeError(f"{who} raised an error in its forward pass. torch said: {message}")
 
+
+# Substrings of torch's error messages (lower case) for tensors of two dtypes ("mat1 and mat2 must have
+# the same dtype, but got Float and Double", "expected scalar type Double but found Float", "Input type
+# (double) and bias type (float) should be the same").
+_DTYPE_ERRORS = ("dtype", "scalar type", "double")
 
 # Substrings of torch's error messages for a tensor of the wrong shape (e.g. "mat1 and mat2 shapes
 # cannot be multiplied (5x3 and 4x8)").

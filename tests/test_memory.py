@@ -18,7 +18,6 @@ import torch
 from conftest import CountingModule, make_teacher_module
 
 from skdistill import DistilledClassifier, MLPStudent, TorchStudent, TorchTeacher
-from skdistill._torch_utils import float64_copy
 from skdistill.students._neural_base import _PREDICT_BATCH_SIZE
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -42,8 +41,7 @@ def test_student_predicts_in_batches_of_the_prediction_batch_size():
     X, y = _rows(n_rows)
     student = TorchStudent(CountingModule(torch.nn.Linear(6, 3)), max_iter=1, batch_size=256, random_state=0)
     student.fit(X[:300], y[:300])
-    # Predictions run on the float64 copy of the trained module (see batched_forward).
-    counting = float64_copy(student.module_, torch.device("cpu"))
+    counting = student.module_  # the trained copy of the template
     for method in ("predict_proba", "predict_log_proba", "predict"):
         counting.batch_sizes.clear()
         getattr(student, method)(X)
@@ -58,7 +56,7 @@ def test_distilled_predict_proba_runs_the_student_in_batches_and_never_the_teach
     clf = DistilledClassifier(TorchTeacher(teacher, batch_size=100), student, memory=False).fit(X, y)
     assert teacher.batch_sizes == _batches(n_rows, 100)
     teacher.batch_sizes.clear()
-    student_module = float64_copy(clf.student_.module_, torch.device("cpu"))  # what predictions run on
+    student_module = clf.student_.module_
     student_module.batch_sizes.clear()
     proba = clf.predict_proba(X)
     assert proba.shape == (n_rows, 3)

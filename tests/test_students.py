@@ -430,3 +430,49 @@ def test_ctrl_c_stops_training_cleanly(data, early_stopping, distilled, monkeypa
     assert_unchanged(teacher, teacher_before)
     np.testing.assert_array_equal(X, X_before)
     np.testing.assert_array_equal(y, y_before)
+
+
+class _MakesFloat32State(torch.nn.Module):
+    """Creates a float32 tensor in forward (as an RNN's initial state often is): no float64 forward."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = torch.nn.Linear(6, 3)
+
+    def forward(self, x):
+        return self.linear(x) @ torch.eye(3)  # a float32 matrix whatever x's dtype: no float64 matmul
+
+
+def test_a_module_that_cannot_run_in_float64_predicts_in_its_own_dtype_with_a_warning(data):
+    from skdistill.students._neural_base import Float64FallbackWarning
+
+    X, y = data
+    student = TorchStudent(_MakesFloat32State(), max_iter=2, random_state=0).fit(X, y)
+    with pytest.warns(Float64FallbackWarning, match="predicts in its own dtype torch.float32"):
+        proba = student.predict_proba(X)
+    expected = torch.softmax(student.module_(torch.as_tensor(X)), dim=1).detach().numpy()
+    np.testing.assert_allclose(proba, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_predictions_follow_every_change_to_the_trained_module(data):
+    # A float64 copy cached per module went stale: after load_state_dict(assign=True) with recycled
+    # tensor ids, writes through .data (which do not bump a tensor's version), or a swapped submodule.
+    X, y = data
+    student = MLPStudent(hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(X, y)
+
+    def module_proba():
+        with torch.no_grad():
+            return torch.softmax(student.module_(torch.as_tensor(X, dtype=torch.float64).float()), dim=1).numpy()
+
+    np.testing.assert_allclose(student.predict_proba(X), module_proba(), rtol=1e-5, atol=1e-6)
+    first_linear = next(m for m in student.module_.modules() if isinstance(m, torch.nn.Linear))
+    first_linear.weight.data.mul_(-2.0)  # no version bump
+    np.testing.assert_allclose(student.predict_proba(X), module_proba(), rtol=1e-5, atol=1e-6)
+    for _ in range(3):
+        state = {k: torch.randn_like(v) for k, v in student.module_.state_dict().items()}
+        student.module_.load_state_dict(state, assign=True)
+        np.testing.assert_allclose(student.predict_proba(X), module_proba(), rtol=1e-5, atol=1e-6)
+    calls = []
+    student.module_.register_forward_hook(lambda module, inputs, output: calls.append(len(inputs[0])))
+    student.predict_proba(X)
+    assert calls == [len(X)]  # hooks registered on the module run at prediction

@@ -1,6 +1,7 @@
 """The base of neural students: training knobs, fit on labels or from a teacher, batched prediction."""
 
 import importlib.util
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -18,6 +19,7 @@ from .._soft_targets import UNLABELLED
 from .._torch_utils import (
     DEVICE_CONSTRAINT,
     as_tensor,
+    Float64Unsupported,
     batched_forward,
     float64_inference_device,
     make_generator,
@@ -31,6 +33,10 @@ from ._training import TrainingRows, train, train_one_epoch
 
 # Rows per forward pass at prediction time.
 _PREDICT_BATCH_SIZE = 4096
+
+
+class Float64FallbackWarning(UserWarning):
+    """A neural student's module cannot run in float64, so it predicts in its own dtype."""
 
 
 def _require_tqdm():
@@ -386,11 +392,23 @@ class _BaseTorchStudent(PortablePickleMixin, LogitsPredictionMixin, ClassifierMi
         X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
         # Inference in float64 (training stays in the module's dtype): a row's prediction does not
         # depend on the other rows it arrives with, to float64 round-off, on any CPU.
-        return batched_forward(
-            self.module_,
-            X,
-            batch_size=_PREDICT_BATCH_SIZE,
-            device=float64_inference_device(self.module_),
-            dtype=torch.float64,
-            float64=True,
-        )
+        try:
+            return batched_forward(
+                self.module_,
+                X,
+                batch_size=_PREDICT_BATCH_SIZE,
+                device=float64_inference_device(self.module_),
+                dtype=torch.float64,
+                float64=True,
+            )
+        except Float64Unsupported as exc:
+            device, dtype = module_device_and_dtype(self.module_)
+            warnings.warn(
+                f"{type(self.module_).__name__} predicts in its own dtype {dtype}, not in float64: {exc} A row's "
+                "prediction may then depend on the other rows of its batch by float round-off (about 1e-7 for "
+                "float32). Make the tensors the module creates follow its input's dtype (torch.zeros(..., "
+                "dtype=x.dtype)) or register them as buffers.",
+                Float64FallbackWarning,
+                stacklevel=3,
+            )
+            return batched_forward(self.module_, X, batch_size=_PREDICT_BATCH_SIZE, device=device, dtype=dtype)
