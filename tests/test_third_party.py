@@ -278,3 +278,18 @@ def test_subclasses_of_scikit_learn_models_keep_their_labels():
 class _Unrelated:
     def fit(self, X, y, sample_weight=None):
         return self
+
+
+@pytest.mark.parametrize("library", ["xgboost", "lightgbm"])
+def test_an_unfitted_pipeline_around_another_librarys_model_takes_string_labels(library):
+    # A Pipeline counted as scikit-learn's, so a pipeline around XGBoost was fitted on string labels.
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.tree import DecisionTreeClassifier
+
+    X, y = problem(3, "strings")
+    teacher = make_pipeline(StandardScaler(), classifier(library))
+    clf = DistilledClassifier(teacher, DecisionTreeClassifier(max_depth=4, random_state=0)).fit(X, y)
+    assert clf.classes_.tolist() == sorted(set(y.tolist()))
+    assert set(clf.predict(X)) <= set(y.tolist())
+    assert fidelity_score(clf.teacher_.predict(X), clf.predict(X)) > 0.8

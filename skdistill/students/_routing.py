@@ -50,12 +50,20 @@ def takes_any_labels(estimator):
     True for scikit-learn's and skdistill's estimators and for classes built on one of their models
     (a user's ``DecisionTreeClassifier`` subclass, imbalanced-learn's ``BalancedRandomForestClassifier``),
     whose ``predict`` then gives labels; False for other libraries (XGBoost takes only 0 .. K-1, all
-    present; LightGBM and CatBoost are treated alike), which are fitted on label positions. Base
-    classes and mixins (``BaseEstimator``, ``ClassifierMixin``) do not count: XGBoost and LightGBM
+    present; LightGBM and CatBoost are treated alike), which are fitted on label positions, and for a
+    scikit-learn meta-estimator holding one (``make_pipeline(StandardScaler(), XGBClassifier())``).
+    Base classes and mixins (``BaseEstimator``, ``ClassifierMixin``) do not count: XGBoost and LightGBM
     inherit them.
     """
-    for cls in type(estimator).__mro__:
-        module = cls.__module__
+    get_params = getattr(estimator, "get_params", None)
+    nested = list(get_params(deep=True).values()) if callable(get_params) else []
+    parts = [estimator, *(value for value in nested if hasattr(value, "fit") and not isinstance(value, type))]
+    return all(_built_on_scikit_learn(type(part)) for part in parts)
+
+
+def _built_on_scikit_learn(cls):
+    for klass in cls.__mro__:
+        module = klass.__module__
         if module.partition(".")[0] in ("sklearn", "skdistill") and not module.startswith(_SKLEARN_BASES):
             return True
     return False
