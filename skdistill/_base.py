@@ -52,9 +52,11 @@ def unchanged_on_failure(method):
     attributes are put back as they were before the call.
 
     A failed refit then leaves the previous fit whole (its teacher, classes and student together),
-    whichever step failed; nothing is half-updated. Attributes are rebound by a fit, never changed in
-    place, so restoring the attribute dictionary restores the estimator. (``partial_fit`` updates
-    its student in place: a failure inside the student's own update cannot be undone.)
+    whichever step failed; nothing is half-updated. A fit rebinds attributes rather than changing them
+    in place, so restoring the attribute dictionary restores the estimator, with two exceptions of
+    ``partial_fit``: it updates its student in place, and draws synthetic rows from a random state
+    kept between calls, so a failure inside the student's own update cannot be undone and a retried
+    chunk gets other synthetic rows.
     """
 
     @functools.wraps(method)

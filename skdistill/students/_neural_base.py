@@ -36,7 +36,26 @@ _PREDICT_BATCH_SIZE = 4096
 
 
 class Float64FallbackWarning(UserWarning):
-    """A neural student's module cannot run in float64, so it predicts in its own dtype."""
+    """Warns that a neural student's module cannot run in float64, so it predicts in its own dtype.
+
+    Neural students predict in float64 so that a row's prediction does not depend on the other rows
+    of its batch. A module whose ``forward`` makes tensors of its own dtype and multiplies them with
+    its input (``x @ torch.eye(3)``, a float32 initial state of a recurrent layer) cannot: it then
+    predicts in its own dtype, with this warning. Create such tensors with ``dtype=x.dtype``, or
+    register them as buffers, to predict in float64.
+
+    See Also
+    --------
+    TorchStudent : Any torch module as a student.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from skdistill import Float64FallbackWarning
+    >>> with warnings.catch_warnings():
+    ...     # within this block, a module that cannot predict in float64 raises instead
+    ...     warnings.simplefilter("error", Float64FallbackWarning)
+    """
 
 
 def _require_tqdm():

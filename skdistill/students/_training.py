@@ -17,7 +17,11 @@ class TrainingInterruptedWarning(UserWarning):
     Pressing Ctrl-C while a neural student trains stops the training cleanly, as in skorch: ``fit``
     returns a usable estimator with the epochs completed so far (``n_iter_``; with early stopping,
     the weights of the best validation epoch), and issues this warning. Nothing passed to ``fit``
-    is changed. An interrupted ``partial_fit`` raises ``KeyboardInterrupt`` as usual.
+    is changed. An interrupted ``partial_fit`` raises ``KeyboardInterrupt`` as usual. Under
+    ``GridSearchCV`` or ``cross_validate``, Ctrl-C ends the training of the current fit only and the
+    search goes on with the next candidate. To let Ctrl-C stop the whole search, turn this warning
+    into an error (``warnings.simplefilter("error", TrainingInterruptedWarning)``) and pass
+    ``error_score="raise"`` to the search, which otherwise records a failed fit and goes on.
 
     See Also
     --------
