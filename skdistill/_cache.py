@@ -10,8 +10,10 @@ what they depend on:
 - the code that computes the outputs: for every user-defined class and function in the teacher
   (torch modules, custom estimators, functions given as parameters), its bytecode, default
   arguments, closure values, class attributes and the module-level names it reads (helper
-  functions, recursively; numbers, strings, arrays and tensors by value); the versions of skdistill (and a digest of the
-  skdistill code that computes outputs), scikit-learn, torch, numpy, scipy, joblib and pandas.
+  functions, recursively; numbers, strings, arrays and tensors by value); the versions of
+  skdistill (and a digest of the skdistill code that computes outputs), scikit-learn, torch, numpy,
+  scipy, joblib and pandas, and of any other installed package (LightGBM, ...) whose classes the
+  teacher uses.
 
 Classes and functions that pickle cannot import by name (defined in a script run as ``__main__``,
 in a notebook, or inside a function) are keyed by that description of their code rather than by
@@ -30,7 +32,9 @@ distiller is given ``memory=``, in a :class:`joblib.Memory` on disk, which proce
 """
 
 import dis
+import functools
 import hashlib
+import importlib.metadata
 import io
 import pickle
 import sys
@@ -429,7 +433,7 @@ class _TensorAwareHasher(NumpyHasher):
             description = (type(obj).__name__, str(obj.dtype), str(obj.device), tuple(obj.shape), obj.requires_grad)
             obj = ("torch.Tensor", description, content)
         elif isinstance(obj, (type, types.FunctionType)) and not _pickled_by_reference(obj):
-            obj = self._by_value(obj)
+            obj = _versioned_name(obj) if _is_versioned(obj) else self._by_value(obj)
         super().save(obj)
 
     def _by_value(self, obj):
@@ -510,8 +514,48 @@ def _code_fingerprint(teacher):
     return fingerprint
 
 
+def _versioned_name(obj):
+    """How the key names a class or function of an installed package (its name and the package's
+    version), or None for the user's own code, which the key describes by its code instead.
+
+    Installed packages (LightGBM, XGBoost, CatBoost, ...) are not described by their code: walking a
+    large library's code and globals is slow, and nested deeply enough to exceed Python's recursion
+    limit, which left such teachers uncached.
+    """
+    module = getattr(obj, "__module__", None) or ""
+    package = module.partition(".")[0]
+    if package in _VERSIONED_PACKAGES:
+        return ("versioned", module, getattr(obj, "__qualname__", None))  # versions: see _VERSIONS
+    version = _installed_version(package)
+    return None if version is None else ("versioned", module, getattr(obj, "__qualname__", None), version)
+
+
+def _installed_version(package):
+    """The version of the distribution that installed ``package`` into a site-packages directory, or
+    None: for ``__main__`` (a loky worker's ``__main__`` is loky's own module), the user's modules, and
+    packages installed in development mode (``pip install -e``), whose code may change."""
+    return _version_at(package, getattr(sys.modules.get(package), "__file__", None) or "")
+
+
+@functools.lru_cache(maxsize=None)
+def _version_at(package, location):
+    in_site_packages = any(part in ("site-packages", "dist-packages") for part in Path(location).parts)
+    distributions = _distributions().get(package)
+    if package == "__main__" or not in_site_packages or not distributions:
+        return None
+    try:
+        return importlib.metadata.version(distributions[0])
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+@functools.lru_cache(maxsize=1)
+def _distributions():
+    return importlib.metadata.packages_distributions()
+
+
 def _is_versioned(obj):
-    return (getattr(obj, "__module__", None) or "").partition(".")[0] in _VERSIONED_PACKAGES
+    return _versioned_name(obj) is not None
 
 
 # Class attributes that are not the class's behaviour, or that come and go (pickle caches
@@ -531,6 +575,7 @@ def _class_description(cls, seen):
     description = []
     for klass in cls.__mro__:
         if _is_versioned(klass):
+            description.append(_versioned_name(klass))
             continue
         attributes = []
         for name, value in vars(klass).items():
@@ -609,11 +654,11 @@ def _value_description(value, seen):
     if isinstance(value, types.ModuleType):
         return ("module", value.__name__)
     if isinstance(value, type):
-        return (
-            ("class", value.__module__, value.__qualname__) if _is_versioned(value) else _class_description(value, seen)
-        )
+        return _versioned_name(value) if _is_versioned(value) else _class_description(value, seen)
     if callable(value) and hasattr(value, "__code__") and not _is_versioned(value):
         return _code_of(value, seen)
+    if _is_versioned(value):
+        return _versioned_name(value)
     if callable(value):
         return ("callable", getattr(value, "__module__", None), getattr(value, "__qualname__", type(value).__name__))
     return ("object", type(value).__module__, type(value).__qualname__)

@@ -93,9 +93,10 @@ class Float64Unsupported(RuntimeError):
 
 
 def _float64_tensors(module, device):
-    """The module's parameters and buffers as float64 copies on ``device``, by name (tied ones under
-    every name), for :func:`torch.func.functional_call`; the module itself is not changed."""
-    named = [*module.named_parameters(remove_duplicate=False), *module.named_buffers(remove_duplicate=False)]
+    """The module's parameters and buffers as float64 copies on ``device``, by name, for
+    :func:`torch.func.functional_call`; the module itself is not changed. A tensor tied under several
+    names appears under the first (``functional_call(tie_weights=True)`` uses it for all of them)."""
+    named = [*module.named_parameters(), *module.named_buffers()]
     return {
         name: tensor.detach().to(device=device, dtype=torch.float64 if tensor.is_floating_point() else tensor.dtype)
         for name, tensor in named

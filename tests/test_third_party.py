@@ -293,3 +293,25 @@ def test_an_unfitted_pipeline_around_another_librarys_model_takes_string_labels(
     assert clf.classes_.tolist() == sorted(set(y.tolist()))
     assert set(clf.predict(X)) <= set(y.tolist())
     assert fidelity_score(clf.teacher_.predict(X), clf.predict(X)) > 0.8
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+def test_a_third_party_teacher_is_cached_by_its_package_version(library):
+    # The key described LightGBM's and CatBoost's classes by their code, recursively through the
+    # library's globals: deep enough to exceed Python's recursion limit after other tests had run,
+    # which left these teachers uncached with a warning. Installed packages are named by version.
+    import warnings
+
+    from skdistill import clear_teacher_cache, teacher_cache_info
+    from skdistill._cache import _versioned_name
+
+    module = pytest.importorskip(library)
+    X, y = problem(3, "strings")
+    clear_teacher_cache()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        for _ in range(2):
+            DistilledClassifier(classifier(library), LogisticRegression(max_iter=500)).fit(X, y)
+    assert teacher_cache_info().hits == 1
+    name = _versioned_name(type(classifier(library)))
+    assert name[0] == "versioned" and name[-1] == module.__version__
