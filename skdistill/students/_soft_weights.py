@@ -85,7 +85,10 @@ def fit_soft_weights_on_positions(estimator, X, soft_labels, classes, sample_wei
         The label (an entry of ``classes``) of each column of ``fitted.predict_proba``.
     """
     fitted, rows, class_index, weights = _expanded_fit_arguments(estimator, soft_labels, classes, sample_weight)
-    present, positions = np.unique(class_index, return_inverse=True)
+    present = np.flatnonzero(np.bincount(class_index, minlength=len(classes)))
+    position_of = np.zeros(len(classes), dtype=np.intp)
+    position_of[present] = np.arange(len(present))
+    positions = position_of[class_index]  # a lookup, not np.unique's sort of every expanded row
     fitted.fit(_safe_indexing(X, rows), positions, sample_weight=weights)
     column_classes = np.asarray(classes)[present]
     fitted_classes = np.asarray(getattr(fitted, "classes_", np.arange(len(present))))
@@ -100,7 +103,7 @@ def fit_soft_weights_on_positions(estimator, X, soft_labels, classes, sample_wei
 def _expanded_fit_arguments(estimator, soft_labels, classes, sample_weight):
     """An unfitted clone set up for expanded rows, and those rows' indices, class indices and weights."""
     rows, class_index, weights = expand_soft_labels(soft_labels, sample_weight)
-    if len(np.unique(class_index)) < 2:
+    if np.count_nonzero(np.bincount(class_index, minlength=len(classes))) < 2:
         # The teacher put all the weight on one class on every row (alpha=0, or a T so low that the
         # other classes' probabilities are 0 in float64): a classifier cannot be fitted on one class.
         raise ValueError(
