@@ -9,6 +9,7 @@ from scipy.special import log_softmax
 from sklearn.base import BaseEstimator
 
 from ._soft_targets import UNLABELLED, soft_targets
+from .losses import KLDistillationLoss
 
 
 class _SharedByClone:
@@ -118,6 +119,9 @@ class DistillationTargets:
         Temperature.
     alpha : float
         Weight of the labels' cross-entropy; ``1 - alpha`` weighs the teacher.
+    loss : loss object, default=None
+        What a neural student minimises (see :mod:`skdistill.losses`): ``KLDistillationLoss(T, alpha)``
+        when None. Classical students learn :meth:`soft_targets`.
     """
 
     teacher_logits: np.ndarray
@@ -125,6 +129,11 @@ class DistillationTargets:
     classes: np.ndarray
     T: float
     alpha: float
+    loss: object = None
+
+    def __post_init__(self):
+        if self.loss is None:
+            object.__setattr__(self, "loss", KLDistillationLoss(self.T, self.alpha))
 
     def soft_targets(self):
         """``alpha * onehot(y) + (1 - alpha) * softmax(teacher_logits / T)``; unlabelled rows: the teacher's part."""

@@ -9,6 +9,7 @@ The project's loss, for student logits ``s``, teacher logits ``t`` and labels ``
 ``(softmax(s / T) - softmax(t / T)) / T``.
 """
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -190,3 +191,128 @@ def distillation_loss(
     if reduction == "sum":
         return loss.sum()
     return loss.sum() / sample_weight.sum() if sample_weight is not None else loss.mean()
+
+
+# --- Loss objects -----------------------------------------------------------------------------------
+# A fit's loss is one object carried by its targets (``DistillationTargets.loss``): it precomputes what
+# it needs of the teacher once per fit (``teacher_term``) and gives each row's loss per batch
+# (``per_sample``). Training loops know nothing else about it, so a new loss is one small class here.
+
+
+class KLDistillationLoss:
+    """``alpha * CE(y, s) + (1 - alpha) * T**2 * KL(softmax(t / T) || softmax(s / T))`` (``loss="kl"``).
+
+    Parameters
+    ----------
+    T : float
+        Temperature, > 0.
+    alpha : float
+        Weight of the cross-entropy to the labels, in [0, 1].
+    """
+
+    name = "kl"
+    # Classical students reach this objective through the soft targets: every soft-label route.
+    classical_routes = None
+
+    def __init__(self, T, alpha):
+        self.T = float(T)
+        self.alpha = float(alpha)
+
+    def needs_teacher(self, has_unlabelled_rows):
+        """Whether the teacher's term is used at all (not with ``alpha=1`` and every row labelled)."""
+        return self.alpha < 1 or has_unlabelled_rows
+
+    def teacher_term(self, teacher_logits, *, dtype, device, chunk_rows=4096):
+        """``log_softmax(teacher_logits / T)``, in float64 then stored as ``dtype``, a chunk at a time.
+
+        Computing it on all rows at once held three float64 copies of the logits (150 MB at 1M x 10).
+        """
+        term = torch.empty(teacher_logits.shape, dtype=dtype, device=device)
+        for start in range(0, len(teacher_logits), chunk_rows):
+            chunk = torch.tensor(teacher_logits[start : start + chunk_rows], dtype=torch.float64)  # a copy
+            term[start : start + chunk_rows] = tempered_log_softmax(chunk, self.T)
+        return term
+
+    def per_sample(self, student_logits, teacher_term, y, labelled):
+        """The loss of each row; ``labelled`` (1/0 per row, or None when all are) weighs the label term."""
+        return per_sample_distillation_loss(
+            student_logits, teacher_term, y, T=self.T, alpha=self.alpha, labelled=labelled
+        )
+
+
+class LogitMatchingLoss(KLDistillationLoss):
+    """``alpha * CE(y, s) + (1 - alpha) * mean_k((s_k - t_k)**2)`` on row-centred logits (``loss="mse"``).
+
+    Matching logits by squared error (Ba & Caruana, 2014). Both sides are centred per row (their mean
+    over the classes subtracted), since softmax ignores a constant added to a row and a scikit-learn
+    teacher's logits are ``log(p)``, defined up to one. ``T`` does not change this objective: dividing
+    both sides by ``T`` and multiplying the term by ``T**2`` cancel.
+    """
+
+    name = "mse"
+    classical_routes = ("regression_logits",)
+
+    def teacher_term(self, teacher_logits, *, dtype, device, chunk_rows=4096):
+        """The teacher's logits, centred per row, as ``dtype`` on ``device``."""
+        term = torch.empty(teacher_logits.shape, dtype=dtype, device=device)
+        for start in range(0, len(teacher_logits), chunk_rows):
+            chunk = torch.tensor(teacher_logits[start : start + chunk_rows], dtype=torch.float64)
+            term[start : start + chunk_rows] = chunk - chunk.mean(dim=1, keepdim=True)
+        return term
+
+    def per_sample(self, student_logits, teacher_term, y, labelled):
+        row_alpha = self.alpha if labelled is None else self.alpha * labelled
+        loss = torch.zeros(student_logits.shape[0], dtype=student_logits.dtype, device=student_logits.device)
+        if teacher_term is not None:
+            centred = student_logits - student_logits.mean(dim=1, keepdim=True)
+            loss = loss + (1.0 - row_alpha) * (centred - teacher_term).square().mean(dim=1)
+        if self.alpha > 0:
+            log_probs = _log_softmax_rows(student_logits)
+            loss = loss - row_alpha * log_probs.gather(1, y.clamp(min=0)[:, None]).squeeze(1)
+        return loss
+
+
+class CallableLoss(KLDistillationLoss):
+    """A user's loss: ``function(student_logits, teacher_logits, y, *, T, alpha)`` -> one loss per row.
+
+    ``teacher_logits`` are the teacher's (aligned to the classes, as given: not tempered), ``y`` the
+    class index of each row (``-1`` for a row without a label) or ``None``; the result must be a
+    tensor of shape ``(n_samples,)``, differentiable with respect to ``student_logits``. Sample
+    weights and the mean over rows are applied by the training loop.
+    """
+
+    name = "callable"
+    classical_routes = ()
+
+    def __init__(self, function, T, alpha):
+        super().__init__(T, alpha)
+        self.function = function
+
+    def needs_teacher(self, has_unlabelled_rows):
+        return True
+
+    def teacher_term(self, teacher_logits, *, dtype, device, chunk_rows=4096):
+        return torch.as_tensor(np.asarray(teacher_logits), device=device).to(dtype)
+
+    def per_sample(self, student_logits, teacher_term, y, labelled):
+        loss = self.function(student_logits, teacher_term, y, T=self.T, alpha=self.alpha)
+        name = getattr(self.function, "__name__", type(self.function).__name__)
+        if not isinstance(loss, torch.Tensor) or tuple(loss.shape) != (student_logits.shape[0],):
+            shape = tuple(loss.shape) if isinstance(loss, torch.Tensor) else type(loss).__name__
+            raise ValueError(
+                f"The loss {name} must return a tensor of shape (n_samples,) = ({student_logits.shape[0]},), one "
+                f"loss per row (the training loop weighs and averages them); it returned {shape}."
+            )
+        return loss
+
+
+LOSSES = {"kl": KLDistillationLoss, "mse": LogitMatchingLoss}
+
+
+def as_loss(loss, T, alpha):
+    """The loss object for a distiller's ``loss`` parameter (``"kl"``, ``"mse"`` or a callable)."""
+    if callable(loss) and not isinstance(loss, str):
+        return CallableLoss(loss, T, alpha)
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {sorted(LOSSES)} or a callable; got {loss!r}.")
+    return LOSSES[loss](T, alpha)

@@ -27,7 +27,6 @@ from .._torch_utils import (
     resolve_device,
     seed_from,
 )
-from ..losses import tempered_log_softmax
 from ._seeded_dropout import seeded_dropout
 from ._training import TrainingRows, train, train_one_epoch
 
@@ -90,18 +89,6 @@ def _make_optimizer(optimizer, parameters, *, lr, weight_decay):
     if optimizer == "sgd":
         return torch.optim.SGD(parameters, lr=lr, weight_decay=weight_decay, momentum=0.9, nesterov=True)
     return optimizer(parameters, lr=lr, weight_decay=weight_decay)
-
-
-def _tempered_log_probs(teacher_logits, T, *, dtype, device, chunk_rows=4096):
-    """``log_softmax(teacher_logits / T)`` in float64, stored as ``dtype`` on ``device``, a chunk at a time.
-
-    Computing it on all rows at once held three float64 copies of the logits (150 MB at 1M x 10).
-    """
-    log_probs = torch.empty(teacher_logits.shape, dtype=dtype, device=device)
-    for start in range(0, len(teacher_logits), chunk_rows):
-        chunk = torch.tensor(teacher_logits[start : start + chunk_rows], dtype=torch.float64)  # a copy
-        log_probs[start : start + chunk_rows] = tempered_log_softmax(chunk, T)
-    return log_probs
 
 
 def _stratification_labels(targets):
@@ -220,8 +207,7 @@ class _BaseTorchStudent(PortablePickleMixin, LogitsPredictionMixin, ClassifierMi
                     optimizer,
                     train_rows,
                     validation_rows,
-                    T=targets.T,
-                    alpha=targets.alpha,
+                    targets.loss,
                     max_iter=self.max_iter,
                     batch_size=batch_size,
                     tol=self.tol,
@@ -268,8 +254,8 @@ class _BaseTorchStudent(PortablePickleMixin, LogitsPredictionMixin, ClassifierMi
             teacher_log_probs=None,
             weight=None,
         )
-        if targets.alpha < 1 or targets.has_unlabelled_rows:
-            rows.teacher_log_probs = _tempered_log_probs(targets.teacher_logits, targets.T, dtype=dtype, device=device)
+        if targets.loss.needs_teacher(targets.has_unlabelled_rows):
+            rows.teacher_log_probs = targets.loss.teacher_term(targets.teacher_logits, dtype=dtype, device=device)
         if targets.y is not None and targets.has_unlabelled_rows:
             rows.labelled = torch.as_tensor(targets.y != UNLABELLED, dtype=dtype, device=device)
         if sample_weight is not None:
@@ -367,8 +353,7 @@ class _BaseTorchStudent(PortablePickleMixin, LogitsPredictionMixin, ClassifierMi
                 self.module_,
                 self._optimizer,
                 rows,
-                T=targets.T,
-                alpha=targets.alpha,
+                targets.loss,
                 batch_size=batch_size,
                 shuffle_generator=make_generator(seed_from(self._random_state)),
             )

@@ -8,7 +8,7 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 
 from .._torch_utils import eval_mode
-from ..losses import per_sample_distillation_loss
+from ..losses import KLDistillationLoss
 
 
 class TrainingInterruptedWarning(UserWarning):
@@ -41,9 +41,11 @@ class TrainingInterruptedWarning(UserWarning):
 class TrainingRows:
     """The tensors of one set of rows (training or validation), all on the training device.
 
-    ``teacher_log_probs`` is ``log(softmax(teacher_logits / T))``, computed once per fit;
-    ``weight`` is the sample weight rescaled to mean 1 over the training rows, or ``None``;
-    ``labelled`` is 1 for labelled and 0 for unlabelled rows, or ``None`` when every row is labelled.
+    ``teacher_log_probs`` is the loss's precomputed teacher term (``loss.teacher_term``: for the KL
+    loss ``log(softmax(teacher_logits / T))``), computed once per fit, or ``None`` when the loss does
+    not use the teacher; ``weight`` is the sample weight rescaled to mean 1 over the training rows, or
+    ``None``; ``labelled`` is 1 for labelled and 0 for unlabelled rows, or ``None`` when every row is
+    labelled.
     """
 
     X: torch.Tensor
@@ -71,10 +73,8 @@ class TrainingHistory:
     best_validation_loss: float | None
 
 
-def _mean_loss(module, rows, *, T, alpha):
-    loss = per_sample_distillation_loss(
-        module(rows.X), rows.teacher_log_probs, rows.y, T=T, alpha=alpha, labelled=rows.labelled
-    )
+def _mean_loss(module, rows, loss):
+    loss = loss.per_sample(module(rows.X), rows.teacher_log_probs, rows.y, rows.labelled)
     if rows.weight is not None:
         loss = loss * rows.weight
     return loss.mean()
@@ -92,22 +92,22 @@ class _EpochPlan:
         sizes = [stop - start for start, stop in self.bounds]
         self.batch_sizes = torch.tensor(sizes, device=like.device, dtype=like.dtype)
 
-    def run(self, module, optimizer, rows, *, T, alpha, generator):
+    def run(self, module, optimizer, rows, loss, *, generator):
         """One epoch in a random order drawn from ``generator``; returns the epoch's mean loss."""
         order = torch.randperm(self.n_rows, generator=generator).to(rows.X.device)
         batch_losses = []
         for start, stop in self.bounds:
             batch = rows.subset(order[start:stop])
-            loss = _mean_loss(module, batch, T=T, alpha=alpha)
+            batch_loss = _mean_loss(module, batch, loss)
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            batch_loss.backward()
             optimizer.step()
-            batch_losses.append(loss.detach())
+            batch_losses.append(batch_loss.detach())
         # One synchronisation per epoch: the mean loss over the epoch's rows.
         return float(torch.stack(batch_losses) @ self.batch_sizes) / self.n_rows
 
 
-def train_one_epoch(module, optimizer, rows, *, T, alpha, batch_size, shuffle_generator):
+def train_one_epoch(module, optimizer, rows, loss, *, batch_size, shuffle_generator):
     """One pass over ``rows`` in minibatches (``partial_fit``); ``module`` is left in eval mode.
 
     Returns
@@ -118,14 +118,14 @@ def train_one_epoch(module, optimizer, rows, *, T, alpha, batch_size, shuffle_ge
     module.train()
     try:
         plan = _EpochPlan(len(rows), min(batch_size, len(rows)), rows.X)
-        return plan.run(module, optimizer, rows, T=T, alpha=alpha, generator=shuffle_generator)
+        return plan.run(module, optimizer, rows, loss, generator=shuffle_generator)
     finally:
         module.eval()
 
 
-def _validation_loss(module, rows, *, T, alpha):
+def _validation_loss(module, rows, loss):
     with eval_mode(module), torch.inference_mode():
-        return float(_mean_loss(module, rows, T=T, alpha=alpha))
+        return float(_mean_loss(module, rows, loss))
 
 
 def train(
@@ -133,9 +133,10 @@ def train(
     optimizer,
     train_rows,
     validation_rows,
+    loss=None,
     *,
-    T,
-    alpha,
+    T=None,
+    alpha=None,
     max_iter,
     batch_size,
     tol,
@@ -155,8 +156,10 @@ def train(
         Trained in place; left in eval mode.
     optimizer : torch.optim.Optimizer
     train_rows, validation_rows : TrainingRows (validation_rows may be None)
-    T, alpha : float
-        The loss's temperature and label weight.
+    loss : loss object, default=None
+        What each row costs (see :mod:`skdistill.losses`: ``per_sample``).
+    T, alpha : float, default=None
+        Shorthand for ``loss=KLDistillationLoss(T, alpha)`` when ``loss`` is None.
     max_iter : int
         Maximum number of epochs.
     batch_size : int
@@ -171,6 +174,8 @@ def train(
     -------
     TrainingHistory
     """
+    if loss is None:
+        loss = KLDistillationLoss(T, alpha)
     loss_curve, validation_loss_curve = [], [] if validation_rows is not None else None
     best_loss, best_validation_loss, best_state = float("inf"), float("inf"), None
     no_improvement_count = 0
@@ -180,13 +185,13 @@ def train(
     try:
         for epoch in range(max_iter):
             loss_curve.append(
-                epoch_plan.run(module, optimizer, train_rows, T=T, alpha=alpha, generator=shuffle_generator)
+                epoch_plan.run(module, optimizer, train_rows, loss, generator=shuffle_generator)
             )
             if validation_rows is None:
                 current, best = loss_curve[-1], best_loss
                 best_loss = min(best_loss, current)
             else:
-                validation_loss_curve.append(_validation_loss(module, validation_rows, T=T, alpha=alpha))
+                validation_loss_curve.append(_validation_loss(module, validation_rows, loss))
                 current, best = validation_loss_curve[-1], best_validation_loss
                 if current < best_validation_loss:
                     best_validation_loss = current
