@@ -19,7 +19,7 @@ from sklearn.utils.validation import _num_samples, check_is_fitted, has_fit_para
 from ._base import LogitsPredictionMixin, clone_sharing, refuse_nested, without_nested
 from ._portable import PortablePickleMixin
 from ._torch_utils import DEVICE_CONSTRAINT, batched_forward, module_device_and_dtype, resolve_device
-from .students._routing import takes_any_labels
+from .students._provenance import takes_any_labels
 
 __all__ = ["SklearnTeacher", "TorchTeacher"]
 

@@ -1,171 +1,53 @@
 """Which training route fits a student: the one place that asks what kind of model a student is.
 
 Every route turns ``DistillationTargets`` into a fitted student with ``predict_proba`` and
-``classes_``. Neural students train on the logits (``alpha * CE + (1 - alpha) * T**2 * KL``); the
-others learn the soft targets ``q = alpha * onehot(y) + (1 - alpha) * softmax(t / T)``.
+``classes_``. Neural students train on the logits with the targets' loss; the others learn the soft
+targets ``q = alpha * onehot(y) + (1 - alpha) * softmax(t / T)``. The routes themselves are small
+objects in :data:`~skdistill.students._routes.REGISTRY`.
 """
 
-from numbers import Integral, Real
-
-import numpy as np
 import torch
-from sklearn.base import clone, is_classifier, is_regressor
-from sklearn.linear_model import LogisticRegression
+from sklearn.base import clone, is_classifier
 from sklearn.pipeline import Pipeline
-from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.validation import has_fit_parameter
 
 from ._mlp import MLPStudent
-from ._soft_logistic import fit_soft_logistic, logistic_penalty
-from ._soft_regression import RegressorStudent
-from ._soft_tree import fit_soft_tree, supports_soft_gini
-from ._soft_weights import (
-    fit_soft_weights,
-    fit_soft_weights_on_positions,
-    learns_incrementally_from_weights,
-    partial_fit_soft_weights,
-)
+from ._provenance import is_scikit_learn_or_ours, takes_any_labels
+from ._routes import REGISTRY
 from ._torch import TorchStudent
 
-ROUTES = ("auto", "native", "logistic", "tree", "sample_weight", "regression_proba", "regression_logits")
+__all__ = ["ROUTES", "as_student", "is_scikit_learn_or_ours", "takes_any_labels"]
+
+ROUTES = ("auto", *REGISTRY)
 
 
-def is_scikit_learn_or_ours(estimator):
-    """Whether ``estimator``'s class is scikit-learn's or skdistill's, judged by the module defining it.
+def _allowed_routes(loss):
+    """The routes a loss can be reached by: all, or those its ``classical_routes`` name (and native)."""
+    classical = getattr(loss, "classical_routes", None)
+    return list(REGISTRY) if classical is None else ["native", *classical]
 
-    Only those may be met through scikit-learn's private API (``_validate_params``) and trusted to take
-    any labels: LightGBM, XGBoost and CatBoost look like scikit-learn estimators but are not.
+
+def choose_route(student, loss=None):
+    """The exact and cheapest route for ``student`` that reaches ``loss`` (default: the KL loss).
+
+    Parameters
+    ----------
+    student : estimator
+    loss : loss object, default=None
+
+    Returns
+    -------
+    str
     """
-    package = type(estimator).__module__.partition(".")[0]
-    return package in ("sklearn", "skdistill")
-
-
-# Modules of scikit-learn's base classes and mixins, which other libraries' estimators inherit too.
-_SKLEARN_BASES = ("sklearn.base", "sklearn.utils")
-
-
-def takes_any_labels(estimator):
-    """Whether ``estimator`` can be fitted on the labels as they are (strings, any integers).
-
-    True for scikit-learn's and skdistill's estimators and for classes built on one of their models
-    (a user's ``DecisionTreeClassifier`` subclass, imbalanced-learn's ``BalancedRandomForestClassifier``),
-    whose ``predict`` then gives labels; False for other libraries (XGBoost takes only 0 .. K-1, all
-    present; LightGBM and CatBoost are treated alike), which are fitted on label positions, and for a
-    scikit-learn meta-estimator holding one (``make_pipeline(StandardScaler(), XGBClassifier())``).
-    Base classes and mixins (``BaseEstimator``, ``ClassifierMixin``) do not count: XGBoost and LightGBM
-    inherit them.
-    """
-    get_params = getattr(estimator, "get_params", None)
-    nested = list(get_params(deep=True).values()) if callable(get_params) else []
-    parts = [estimator, *(value for value in nested if hasattr(value, "fit") and not isinstance(value, type))]
-    return all(_built_on_scikit_learn(type(part)) for part in parts)
-
-
-def _built_on_scikit_learn(cls):
-    for klass in cls.__mro__:
-        module = klass.__module__
-        if module.partition(".")[0] in ("sklearn", "skdistill") and not module.startswith(_SKLEARN_BASES):
-            return True
-    return False
-
-
-def _is_native(student):
-    return hasattr(student, "fit_distill") and hasattr(student, "predict_proba")
-
-
-def _route_applies(route, student):
-    """Why ``route`` cannot train ``student``, or None if it can."""
-    name = type(student).__name__
-    if route == "native":
-        return None if _is_native(student) else f"{name} has no fit_distill (it is not a neural student)"
-    if route == "logistic":
-        if not isinstance(student, LogisticRegression) or not hasattr(student, "C"):
-            return f"{name} is not a LogisticRegression with a single C"
-        if logistic_penalty(student) not in ("l2", None):
-            return "it needs an L2 penalty or none (an L1 or elastic-net penalty goes by route='sample_weight')"
-        return None
-    if route == "tree":
-        if not isinstance(student, DecisionTreeClassifier) or not supports_soft_gini(student):
-            return "it needs a DecisionTreeClassifier with criterion='gini' and no monotonic_cst"
-        return None
-    if route == "sample_weight":
-        return _sample_weight_route_refuses(student)
-    if is_regressor(student):
-        return None
-    return f"{name} is not a regressor"
-
-
-def _sample_weight_route_refuses(student):
-    """Why expanded, soft-weighted rows cannot train ``student``, or None."""
-    name = type(student).__name__
-    if not is_classifier(student) or not has_fit_parameter(student, "sample_weight"):
-        return f"{name} is not a classifier whose fit accepts sample_weight"
-    if not hasattr(student, "predict_proba"):
-        return (
-            f"{name} has no predict_proba, so it cannot give class probabilities; use a probabilistic "
-            "loss (SGDClassifier(loss='log_loss')) or wrap it in CalibratedClassifierCV"
-        )
-    params = student.get_params(deep=False)
-    stopping = [param for param, value in params.items() if _stops_early(param, value, params)]
-    if stopping:
-        settings = ", ".join(f"{param}={params[param]!r}" for param in stopping)
-        turn_off = " and ".join(_EARLY_STOPPING_OFF[param] for param in stopping)
-        return (
-            "its early stopping would validate on expanded rows, copies of training rows, or fail for want "
-            f"of a validation set (none is passed to fit); turn it off ({turn_off}; it has {settings})"
-        )
-    if params.get("class_weight") == "balanced_subsample":
-        return "class_weight='balanced_subsample' has no soft-label equivalent; use 'balanced'"
-    return None
-
-
-def _is_on(value):
-    """Whether a number of rounds, a fraction or a switch turns something on (``0``, ``None``, ``False`` do not)."""
-    return value is True or (value is not None and value is not False and not (isinstance(value, Real) and value <= 0))
-
-
-def _stops_early(name, value, params):
-    """Whether parameter ``name`` at ``value`` makes the estimator stop early on a validation set."""
-    if name == "early_stopping":  # scikit-learn's switch ("auto" is turned off by the route), LightGBM's rounds
-        return value is True or (isinstance(value, Integral) and not isinstance(value, bool) and value > 0)
-    if name == "n_iter_no_change":  # governed by early_stopping where there is one (SGDClassifier)
-        return "early_stopping" not in params and _is_on(value)
-    if name == "callbacks":  # XGBoost's xgboost.callback.EarlyStopping
-        return any(type(callback).__name__ == "EarlyStopping" for callback in value or ())
-    return name in _EARLY_STOPPING_OFF and _is_on(value)
-
-
-# Parameters that stop training early on a validation set, and how to turn each off: scikit-learn's
-# (early_stopping, n_iter_no_change with a validation split), LightGBM's (early_stopping_round and its
-# aliases), XGBoost's (early_stopping_rounds, an EarlyStopping callback) and CatBoost's (its overfitting
-# detector od_*, early_stopping_rounds, eval_fraction, use_best_model).
-_EARLY_STOPPING_OFF = {
-    "early_stopping": "early_stopping=False",
-    "n_iter_no_change": "n_iter_no_change=None",
-    "early_stopping_round": "early_stopping_round=None",
-    "early_stopping_rounds": "early_stopping_rounds=None",
-    "callbacks": "callbacks without EarlyStopping",
-    "od_type": "od_type=None",
-    "od_wait": "od_wait=None",
-    "od_pval": "od_pval=None",
-    "eval_fraction": "eval_fraction=None",
-    "use_best_model": "use_best_model=False",
-}
-
-
-def choose_route(student):
-    """The exact and cheapest route for ``student``: native, logistic, tree, sample_weight or regression_proba.
-
-    A regressor learns the soft targets themselves, not their log: held-out agreement with the teacher
-    was higher on average, and much higher for teachers that give exact zeros (forests), whose log
-    targets sit at the floor (``benchmarks/bench_regressor_route.py``).
-    """
-    for route in ("native", "logistic", "tree", "sample_weight", "regression_proba"):
-        if _route_applies(route, student) is None:
-            return route
+    allowed = _allowed_routes(loss)
+    for name, route in REGISTRY.items():
+        if (route.automatic or len(allowed) < len(REGISTRY)) and name in allowed and route.why_refused(student) is None:
+            return name
+    if len(allowed) < len(REGISTRY):
+        raise ValueError(_loss_refuses(student, loss, allowed))
     if is_classifier(student) and has_fit_parameter(student, "sample_weight"):
         # The route it is made for refuses one of its settings: say which, not that nothing fits.
-        reason = _route_applies("sample_weight", student)
+        reason = REGISTRY["sample_weight"].why_refused(student)
         raise ValueError(f"route='sample_weight' cannot train the student {type(student).__name__}: {reason}.")
     if isinstance(student, Pipeline):
         raise TypeError(
@@ -177,6 +59,20 @@ def choose_route(student):
         "not a classifier whose fit accepts sample_weight, and not a regressor. Use such a classifier "
         "(e.g. HistGradientBoostingClassifier, RandomForestClassifier, SGDClassifier(loss='log_loss')), "
         "a regressor, MLPStudent, or TorchStudent."
+    )
+
+
+def _loss_refuses(student, loss, allowed):
+    classical = [name for name in allowed if name != "native"]
+    reach = (
+        f"a classical student reaches it only by route {classical[0]!r} (a regressor fitted to the teacher's "
+        "logits)"
+        if classical
+        else "only a neural student (MLPStudent, TorchStudent) can minimise a loss function of your own"
+    )
+    return (
+        f"loss={getattr(loss, 'name', loss)!r} cannot train the student {type(student).__name__}: {reach}. Use "
+        "loss='kl' (the soft targets every classical student learns), or such a student."
     )
 
 
@@ -208,12 +104,7 @@ class SoftLabelStudent:
         ----------
         sample_weight : array-like or None
         """
-        regression = self.route in ("regression_proba", "regression_logits")
-        if sample_weight is not None and regression and not has_fit_parameter(self.estimator, "sample_weight"):
-            raise ValueError(
-                f"sample_weight was given, but the regressor student {type(self.estimator).__name__} does "
-                "not accept sample_weight in fit."
-            )
+        REGISTRY[self.route].check_fit_arguments(self.estimator, sample_weight)
 
     def fit_distill(self, X, targets, sample_weight=None):
         """Fit a clone of the estimator to ``targets.soft_targets()``; return the fitted student.
@@ -230,21 +121,18 @@ class SoftLabelStudent:
             A fitted classifier with ``predict_proba`` and ``classes_`` (``LogisticRegression``,
             ``DecisionTreeClassifier``, the user's classifier, or a ``RegressorStudent``).
         """
-        soft_labels = targets.soft_targets()
-        arguments = (X, soft_labels, targets.classes, sample_weight)
-        if self.route == "sample_weight" and not takes_any_labels(self.estimator):
-            # XGBoost takes only the labels 0 .. K-1, all present: fit on positions, remember the labels.
-            fitted, self.output_classes_ = fit_soft_weights_on_positions(self.estimator, *arguments)
-            return fitted
-        if self.route == "sample_weight":
-            fitted = fit_soft_weights(self.estimator, *arguments)
-        elif self.route in ("logistic", "tree"):
-            fitted = (fit_soft_logistic if self.route == "logistic" else fit_soft_tree)(self.estimator, *arguments)
-        else:
-            target = "proba" if self.route == "regression_proba" else "logits"
-            fitted = RegressorStudent(self.estimator, target=target).fit_soft(*arguments)
-        self.output_classes_ = np.asarray(fitted.classes_)
+        fitted, self.output_classes_ = REGISTRY[self.route].fit(self.estimator, X, targets, sample_weight)
         return fitted
+
+
+def _estimator_and_route(student):
+    """The estimator inside ``student`` and the route that continues it (a fitted classical student
+    given back by ``fit`` is continued by the ``"sample_weight"`` route)."""
+    if isinstance(student, SoftLabelStudent):
+        return student.estimator, REGISTRY[student.route]
+    if REGISTRY["native"].learns_incrementally(student):
+        return student, REGISTRY["native"]
+    return student, REGISTRY["sample_weight"]
 
 
 def check_incremental(student):
@@ -254,15 +142,11 @@ def check_incremental(student):
     ----------
     student : object returned by :func:`as_student`
     """
-    if hasattr(student, "partial_fit_distill"):
-        return
-    wrapped = isinstance(student, SoftLabelStudent)
-    estimator = student.estimator if wrapped else student
-    route = student.route if wrapped else "sample_weight"
-    if route == "sample_weight" and learns_incrementally_from_weights(estimator):
+    estimator, route = _estimator_and_route(student)
+    if route.learns_incrementally(estimator):
         return
     raise TypeError(
-        f"The student {type(estimator).__name__} cannot learn incrementally (route {route!r}): "
+        f"The student {type(estimator).__name__} cannot learn incrementally (route {route.name!r}): "
         "partial_fit needs a neural student (MLPStudent, TorchStudent) or a classifier whose partial_fit takes "
         "classes and sample_weight and which has predict_proba (SGDClassifier(loss='log_loss'), MultinomialNB, "
         "BernoulliNB, ...). Use fit for this student."
@@ -286,13 +170,11 @@ def partial_fit_student(student, X, targets, sample_weight=None):
     estimator
         The student, updated in place: the one to pass to the next call.
     """
-    if hasattr(student, "partial_fit_distill"):
-        return student.partial_fit_distill(X, targets, sample_weight=sample_weight)
-    estimator = student.estimator if isinstance(student, SoftLabelStudent) else student
-    return partial_fit_soft_weights(estimator, X, targets.soft_targets(), targets.classes, sample_weight)
+    estimator, route = _estimator_and_route(student)
+    return route.partial_fit(estimator, X, targets, sample_weight=sample_weight)
 
 
-def as_student(student, route="auto"):
+def as_student(student, route="auto", loss=None):
     """An unfitted, parameter-checked student that can be trained from a teacher.
 
     Every student returned has ``fit_distill(X, targets, sample_weight)``, which returns the fitted
@@ -307,6 +189,8 @@ def as_student(student, route="auto"):
         learns the soft targets by the route ``route`` picks.
     route : {"auto", "native", "logistic", "tree", "sample_weight", "regression_proba", "regression_logits"}
         ``"auto"`` picks the exact and cheapest route that applies.
+    loss : loss object, default=None
+        The distiller's loss (see :mod:`skdistill.losses`); it may allow only some routes.
 
     Returns
     -------
@@ -317,10 +201,12 @@ def as_student(student, route="auto"):
         student = MLPStudent()
     elif isinstance(student, torch.nn.Module):
         student = TorchStudent(student)
-    chosen = choose_route(student) if route == "auto" else route
-    reason = _route_applies(chosen, student)
+    chosen = choose_route(student, loss) if route == "auto" else route
+    reason = REGISTRY[chosen].why_refused(student)
     if reason is not None:
         raise ValueError(f"route={chosen!r} cannot train the student {type(student).__name__}: {reason}.")
+    if chosen not in _allowed_routes(loss):
+        raise ValueError(_loss_refuses(student, loss, _allowed_routes(loss)) + f" (route={chosen!r} was asked for)")
     prepared = clone(student)
     if hasattr(prepared, "check_params"):
         prepared.check_params()
