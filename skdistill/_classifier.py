@@ -1,38 +1,27 @@
 """DistilledClassifier: orchestrates teacher, targets and student; holds no training loop."""
 
-import copy
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context
-from sklearn.utils import _safe_indexing, check_array, check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, Options, RealNotInt, StrOptions
+from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, _num_samples, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import _cache
-from ._base import (
-    DistillationTargets,
-    check_at_least_two_classes,
-    clone_sharing,
-    refuse_nested,
-    softmax_in_place,
-    unchanged_on_failure,
-    without_nested,
-)
-from ._portable import portable_state, restored_state
-from ._soft_targets import UNLABELLED
-from .augment import AUGMENTERS, as_augmenter
+from ._base import DistillationTargets, check_at_least_two_classes, softmax_in_place, unchanged_on_failure
+from ._base_distiller import BaseDistiller
+from ._soft_targets import UNLABELLED, align_classes, aligned_logits
+from .losses import LOSSES, as_loss
 from .metrics import fidelity_score, kl_divergence, total_variation
 from .students import MLPStudent, as_student
-from .students._routing import ROUTES, check_incremental, partial_fit_student
+from .students._routing import ROUTES
 from .students._soft_weights import learns_incrementally_from_weights
-from .teachers import SklearnTeacher, TorchTeacher, as_teacher, is_trained
+from .teachers import TorchTeacher, as_teacher, is_trained
 
 
-class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+class DistilledClassifier(ClassifierMixin, BaseDistiller):
     """A student classifier trained to imitate a teacher (knowledge distillation).
 
     ``fit`` asks the teacher for its class scores on ``X`` once, then trains a copy of the student on
@@ -85,6 +74,17 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         is made valid. ``"auto"`` picks the first of native, logistic, tree, sample_weight and
         regression_proba that applies: a regressor learns the soft targets themselves, which agreed
         with the teacher more on held-out rows on average (see the user guide).
+    loss : {"kl", "mse"} or callable, default="kl"
+        What a neural student minimises. ``"kl"``: the loss above. ``"mse"``: ``alpha * CE(y, s) +
+        (1 - alpha) * mean_k((s_k - t_k)**2)``, matching the teacher's logits by squared error (Ba &
+        Caruana, 2014; both sides centred per row, since softmax ignores a constant added to a row;
+        ``T`` has no effect). A callable ``loss(student_logits, teacher_logits, y, *, T, alpha)``
+        returning a tensor of shape ``(n_samples,)`` (one loss per row; the training loop applies
+        sample weights and the mean) is your own: ``teacher_logits`` are the teacher's, aligned to
+        ``classes_``, and ``y`` holds class indices, ``-1`` for a row without a label (a transfer-set
+        row), or is ``None``. Classical students learn the soft targets of ``"kl"``; with ``"mse"`` a
+        regressor student fits the logits (route ``"regression_logits"``), and other classical
+        students, like any classical student with a callable, are refused.
     augment : {"noise", "munge", "mixup"}, augmenter, callable or None, default=None
         Transfer-set augmentation: synthetic rows, made in ``fit`` from the training rows only, that
         the teacher labels and the student learns (as unlabelled rows). A name uses the default
@@ -165,15 +165,11 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
+        **BaseDistiller._parameter_constraints,
         "teacher": [torch.nn.Module, HasMethods(["predict_proba"])],
-        "student": [torch.nn.Module, HasMethods(["fit"]), None],
         "T": [Interval(Real, 0, None, closed="neither")],
-        "alpha": [Interval(Real, 0, 1, closed="both")],
         "route": [StrOptions(set(ROUTES))],
-        "augment": [StrOptions(set(AUGMENTERS)), HasMethods(["sample"]), callable, None],
-        "augment_size": [Interval(Integral, 1, None, closed="left"), Interval(RealNotInt, 0, None, closed="neither")],
-        "random_state": ["random_state"],
-        "memory": [None, str, HasMethods(["cache"]), Options(bool, {False})],
+        "loss": [StrOptions(set(LOSSES)), callable],
     }
 
     def __init__(
@@ -184,6 +180,7 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         alpha=0.1,
         *,
         route="auto",
+        loss="kl",
         augment=None,
         augment_size=1.0,
         random_state=None,
@@ -194,74 +191,11 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.T = T
         self.alpha = alpha
         self.route = route
+        self.loss = loss
         self.augment = augment
         self.augment_size = augment_size
         self.random_state = random_state
         self.memory = memory
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        # Every estimator stores its own modules (as arrays, see _portable), so a module held by two
-        # would load as two copies: the fitted adapter stores the teacher, and the parameter points to it.
-        adapter = getattr(self, "teacher_", None)
-        if isinstance(adapter, TorchTeacher):
-            if adapter.module is self.teacher:
-                state = {**state, "teacher": _TEACHER_ADAPTER_MODULE}
-            elif isinstance(self.teacher, TorchTeacher) and self.teacher.module is adapter.module:
-                stand_in = copy.copy(self.teacher)
-                stand_in.module = _TEACHER_ADAPTER_MODULE
-                state = {**state, "teacher": stand_in}
-        return portable_state(state)
-
-    def __setstate__(self, state):
-        state = restored_state(dict(state), type(self).__name__)
-        teacher = state.get("teacher")
-        if isinstance(teacher, str) and teacher == _TEACHER_ADAPTER_MODULE:
-            state["teacher"] = state["teacher_"].module
-        elif isinstance(teacher, TorchTeacher) and isinstance(teacher.module, str):
-            teacher.module = state["teacher_"].module
-        super().__setstate__(state)
-
-    def __sklearn_is_fitted__(self):
-        # n_features_in_ alone (set by validation before a failed first partial_fit) is not fitted.
-        return hasattr(self, "student_")
-
-    def _teacher_is_shared(self):
-        """A trained teacher given as it is (not through an adapter) is shared by clone, never refitted."""
-        return not isinstance(self.teacher, (TorchTeacher, SklearnTeacher)) and is_trained(self.teacher)
-
-    def __sklearn_clone__(self):
-        return clone_sharing(self, ["teacher"] if self._teacher_is_shared() else [])
-
-    def get_params(self, deep=True):
-        """Get parameters; a trained teacher's own are not offered, since they cannot be tuned here.
-
-        Parameters
-        ----------
-        deep : bool, default=True
-            Include the parameters of the student (``student__*``) and of an unfitted teacher or a
-            teacher adapter (``teacher__*``).
-
-        Returns
-        -------
-        params : dict
-        """
-        return without_nested(super().get_params(deep=deep), "teacher", when=self._teacher_is_shared())
-
-    def set_params(self, **params):
-        """Set parameters; refuses to change a trained (shared) teacher's own.
-
-        Parameters
-        ----------
-        **params : dict
-            ``T``, ``alpha``, ``student__max_iter``, ...
-
-        Returns
-        -------
-        self : DistilledClassifier
-        """
-        refuse_nested(params, "teacher", when=self._teacher_is_shared())
-        return super().set_params(**params)
 
     @_fit_context(prefer_skip_nested_validation=False)
     @unchanged_on_failure
@@ -287,55 +221,9 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self : DistilledClassifier
             The fitted estimator.
         """
-        X, X_checked, y, sample_weight, kept = self._check_data(X, y, sample_weight, reset=True)
-        if y is not None:
-            check_at_least_two_classes(np.unique(y[kept]))
-        X_unlabeled = self._check_unlabeled(X_unlabeled, X)
+        return self._fit(X, y, sample_weight, X_unlabeled)
 
-        # Everything that can be checked before any work is checked here.
-        student = as_student(self.student, self.route)
-        teacher = as_teacher(self.teacher)
-        teacher.check_fit_arguments(y, sample_weight)
-        if hasattr(student, "check_fit_arguments"):
-            student.check_fit_arguments(sample_weight)
-        augmenter = as_augmenter(self.augment)
-
-        # The teacher: fitted if needed and run once on the labelled rows (all of them, with their
-        # weights), then on the transfer set. Rows of weight 0 are then left out of the student's data.
-        teacher_logits = _cache.fit_logits(teacher, X, y, sample_weight, memory=self.memory)
-        classes, columns = _align_classes(teacher.classes_, y, hint=teacher._relabel_hint)
-        X_student, targets, sample_weight = self._distillation_data(
-            classes,
-            columns,
-            X,
-            X_checked,
-            y,
-            sample_weight,
-            kept,
-            teacher_logits,
-            transfer=_stack_rows(
-                X_unlabeled,
-                self._augmented_rows(augmenter, X_checked, kept, check_random_state(self.random_state)),
-                like=X,
-            ),
-            score=lambda rows: _cache.logits(teacher, rows, memory=self.memory),
-        )
-        fitted_student = student.fit_distill(X_student, targets, sample_weight=sample_weight)
-        # Every step passed: only now does the estimator change (and a failure above restores it anyway).
-        self.teacher_, self.classes_, self._teacher_columns = teacher, classes, columns
-        self.student_ = fitted_student
-        self.student_classes_ = np.asarray(getattr(student, "output_classes_", self.student_.classes_))
-        self.route_ = getattr(student, "route", "native")
-        self.__dict__.pop("_augment_random_state", None)  # fit starts afresh; a later stream reseeds
-        return self
-
-    def _can_learn_incrementally(self):
-        """``partial_fit`` exists only for a trained teacher and a student that learns incrementally."""
-        if not is_trained(self.teacher):
-            raise AttributeError(
-                "partial_fit needs a trained teacher: an unfitted one would have to be fitted on all the data "
-                "first. Fit the teacher, then pass it fitted."
-            )
+    def _check_student_learns_incrementally(self):
         student = MLPStudent() if self.student is None else self.student
         if not (isinstance(student, torch.nn.Module) or hasattr(student, "partial_fit_distill")):
             if not learns_incrementally_from_weights(student):
@@ -344,9 +232,8 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                     "partial_fit taking classes and sample_weight. Use MLPStudent, TorchStudent, "
                     "SGDClassifier(loss='log_loss'), MultinomialNB, ... or fit."
                 )
-        return True
 
-    @available_if(_can_learn_incrementally)
+    @available_if(BaseDistiller._can_learn_incrementally)
     @_fit_context(prefer_skip_nested_validation=False)
     @unchanged_on_failure
     def partial_fit(self, X, y=None, classes=None, sample_weight=None):
@@ -379,55 +266,54 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self : DistilledClassifier
             The updated estimator.
         """
-        first_call = not hasattr(self, "student_")
-        X, X_checked, y, sample_weight, kept = self._check_data(X, y, sample_weight, reset=first_call)
-        if first_call:
-            student = as_student(self.student, self.route)
-            check_incremental(student)
-            teacher = self._incremental_teacher(classes)
-            augmenter = as_augmenter(self.augment)  # checked before the teacher runs
-            teacher.fit(X_checked[:1])
-            all_classes, columns = _align_classes(teacher.classes_, classes, hint=teacher._relabel_hint)
-            # One stream of random draws over all calls: each chunk gets its own synthetic rows.
-            augment_random_state = check_random_state(self.random_state)
-        else:
-            student, teacher, augmenter = self.student_, self.teacher_, as_augmenter(self.augment)
-            check_incremental(student)
-            all_classes, columns = self.classes_, self._teacher_columns
-            augment_random_state = getattr(self, "_augment_random_state", None) or check_random_state(
-                self.random_state
-            )
-            if classes is not None:
-                _align_classes(teacher.classes_, classes, hint=teacher._relabel_hint)
-            student_classes = np.asarray(getattr(student, "classes_", all_classes))
-            if not np.array_equal(student_classes, all_classes):
-                raise ValueError(
-                    f"The student fitted by fit knows the classes {student_classes.tolist()!r} only (the others had "
-                    f"no soft weight), but partial_fit needs all of {all_classes.tolist()!r}. Start the stream "
-                    "with partial_fit rather than fit."
-                )
-        if y is not None:
-            _align_classes(teacher.classes_, y, hint=teacher._relabel_hint)  # labels the teacher scores
-        X_student, targets, sample_weight = self._distillation_data(
-            all_classes,
-            columns,
-            X,
-            X_checked,
-            y,
-            sample_weight,
-            kept,
-            teacher.logits(X),
-            transfer=self._augmented_rows(augmenter, X_checked, kept, augment_random_state),
-            score=teacher.logits,
-        )
-        # Every check passed and the teacher ran: only now does the estimator change.
-        self.teacher_, self.classes_, self._teacher_columns = teacher, all_classes, columns
-        self._augment_random_state = augment_random_state
-        self.student_ = partial_fit_student(student, X_student, targets, sample_weight=sample_weight)
-        self.route_ = getattr(student, "route", getattr(self, "route_", "native"))
-        return self
+        return self._partial_fit(X, y, classes, sample_weight)
 
-    def _incremental_teacher(self, classes):
+    # --- Hooks of BaseDistiller ---------------------------------------------------------------------
+
+    def _loss(self):
+        return as_loss(self.loss, self.T, self.alpha)
+
+    def _check_y(self, y):
+        check_classification_targets(y)
+
+    def _check_fit_labels(self, y):
+        check_at_least_two_classes(np.unique(y))
+
+    def _teacher_adapter(self):
+        return as_teacher(self.teacher)
+
+    def _student_adapter(self):
+        return as_student(self.student, self.route, loss=self._loss())
+
+    def _output_space(self, teacher, y):
+        """The sorted classes and the teacher's column scoring each; every label of ``y`` must be one."""
+        return align_classes(teacher.classes_, y, hint=teacher._relabel_hint)
+
+    def _fitted_space(self):
+        return self.classes_, self._teacher_columns
+
+    def _record_space(self, space):
+        self.classes_, self._teacher_columns = space
+
+    def _record_fit(self, space, student, fitted_student):
+        self._record_space(space)
+        self.student_classes_ = np.asarray(getattr(student, "output_classes_", fitted_student.classes_))
+
+    def _targets(self, space, teacher_outputs, y, n_unlabelled):
+        classes, columns = space
+        y_index = None
+        if y is not None:
+            y_index = np.concatenate([np.searchsorted(classes, y), np.full(n_unlabelled, UNLABELLED)])
+        return DistillationTargets(
+            teacher_logits=aligned_logits(teacher_outputs, columns),
+            y=y_index,
+            classes=classes,
+            T=self.T,
+            alpha=self.alpha,
+            loss=self._loss(),
+        )
+
+    def _stream_teacher(self, classes):
         """The teacher adapter for ``partial_fit``: it knows its labels, or gets them from ``classes``."""
         teacher = as_teacher(self.teacher)
         if isinstance(teacher, TorchTeacher) and teacher.classes is None:
@@ -440,85 +326,17 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             teacher.set_params(classes=np.unique(classes))
         return teacher
 
-    def _check_data(self, X, y, sample_weight, *, reset):
-        """Validated (X, X as an array, y, sample_weight, mask of rows with a positive weight)."""
-        if y is None:
-            if self.alpha > 0:
-                raise ValueError(
-                    f"{type(self).__name__} requires y to be passed, but the target y is None. Pass y, or set "
-                    "alpha=0 to distil on unlabelled data (the labels then come from the teacher)."
-                )
-            X_checked = validate_data(self, X, dtype=(np.float64, np.float32), reset=reset)
-        else:
-            X_checked, y = validate_data(self, X, y, dtype=(np.float64, np.float32), reset=reset)
-            check_classification_targets(y)
-        # A DataFrame stays one for teacher and student (column names reach a fitted pipeline teacher,
-        # and student_.feature_names_in_); anything else is used as validated.
-        X = X if hasattr(X, "iloc") else X_checked
-        kept = np.ones(len(X_checked), dtype=bool)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X_checked, ensure_non_negative=True)
-            kept = sample_weight > 0
-        return X, X_checked, y, sample_weight, kept
-
-    def _distillation_data(
-        self, classes, columns, X, X_checked, y, sample_weight, kept, teacher_logits, *, transfer, score
-    ):
-        """The student's rows, targets and weights: the rows of positive weight, then the transfer set.
-
-        ``classes`` are the sorted labels and ``columns`` the teacher's column scoring each;
-        ``score(rows)`` gives the teacher's logits for the transfer set's rows.
-        """
-        # Indexing copies X: only do it when some row has weight 0.
-        X_student = X if kept.all() else _safe_indexing(X, np.flatnonzero(kept))
-        logits = [teacher_logits if kept.all() else teacher_logits[kept]]
-        if transfer is not None:
-            X_student = _stack_rows(X_student, transfer, like=X)
-            logits.append(score(transfer))
-        n_transfer = 0 if transfer is None else _num_samples(transfer)
-
-        y_index = None
-        if y is not None:
-            y_index = np.concatenate([np.searchsorted(classes, y[kept]), np.full(n_transfer, UNLABELLED)])
-        if sample_weight is not None:
-            sample_weight = np.concatenate([sample_weight[kept], np.ones(n_transfer)])
-        targets = DistillationTargets(
-            teacher_logits=_aligned_logits(logits, columns),
-            y=y_index,
-            classes=classes,
-            T=self.T,
-            alpha=self.alpha,
-        )
-        return X_student, targets, sample_weight
-
-    def _check_unlabeled(self, X_unlabeled, X):
-        """``X_unlabeled`` validated against the training data's width (and columns, for DataFrames)."""
-        if X_unlabeled is None:
-            return None
-        checked = check_array(X_unlabeled, dtype=(np.float64, np.float32))
-        if checked.shape[1] != self.n_features_in_:
+    def _check_stream_continues(self, teacher, student, classes):
+        all_classes = self.classes_
+        if classes is not None:
+            align_classes(teacher.classes_, classes, hint=teacher._relabel_hint)
+        student_classes = np.asarray(getattr(student, "classes_", all_classes))
+        if not np.array_equal(student_classes, all_classes):
             raise ValueError(
-                f"X_unlabeled has {checked.shape[1]} features, but X has {self.n_features_in_}; the teacher "
-                "labels them as rows of X, so they must have the same features."
+                f"The student fitted by fit knows the classes {student_classes.tolist()!r} only (the others had "
+                f"no soft weight), but partial_fit needs all of {all_classes.tolist()!r}. Start the stream "
+                "with partial_fit rather than fit."
             )
-        if hasattr(X, "columns") and hasattr(X_unlabeled, "columns") and list(X.columns) != list(X_unlabeled.columns):
-            raise ValueError("X_unlabeled must have the same columns as X, in the same order.")
-        return X_unlabeled if hasattr(X, "iloc") and hasattr(X_unlabeled, "iloc") else checked
-
-    def _augmented_rows(self, augmenter, X_checked, kept, random_state):
-        """Synthetic rows for the teacher to label, made from the training rows (of positive weight) only."""
-        if augmenter is None:
-            return None
-        X_train = X_checked if kept.all() else X_checked[kept]
-        n_rows = self.augment_size
-        if not isinstance(n_rows, Integral):
-            n_rows = round(n_rows * len(X_train))  # a float is a multiple of the training rows
-        rows = np.asarray(augmenter.sample(X_train, max(n_rows, 1), random_state))
-        if rows.ndim != 2 or rows.shape[1] != X_train.shape[1] or not np.isfinite(rows).all():
-            raise ValueError(
-                f"augment must return finite rows of shape (n_samples, {X_train.shape[1]}); got shape {rows.shape}."
-            )
-        return rows.astype(X_train.dtype, copy=False)
 
     def teacher_proba(self, X):
         """The teacher's class probabilities on ``X``, columns in the order of ``classes_``.
@@ -533,7 +351,7 @@ class DistilledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         # The column take copies, so the (possibly cached, read-only) logits are never written.
-        return softmax_in_place(_cache.logits(self.teacher_, X, memory=self.memory)[:, self._teacher_columns])
+        return softmax_in_place(self._teacher_outputs(X)[:, self._teacher_columns])
 
     def fidelity(self, X, metric="agreement"):
         """How closely the student imitates the teacher on ``X`` (use held-out rows).
@@ -651,48 +469,4 @@ def _check_student_output(output, student_classes, student, method):
         )
 
 
-def _align_classes(teacher_classes, y, *, hint=""):
-    """The sorted classes and, for each, the index of the teacher's column that scores it.
-
-    Labels are matched by value, so a teacher whose columns are in any order works; every label in
-    ``y`` must be one the teacher scores.
-    """
-    teacher_labels = np.asarray(teacher_classes).tolist()
-    if y is not None:
-        unknown = set(np.unique(y).tolist()) - set(teacher_labels)
-        if unknown:
-            raise ValueError(
-                f"y has labels the teacher does not score: {sorted(unknown, key=str)!r}. The teacher scores "
-                f"{teacher_labels!r}.{hint}"
-            )
-    classes = np.sort(teacher_classes)
-    column_of = {label: column for column, label in enumerate(teacher_labels)}
-    return classes, np.array([column_of[label] for label in classes.tolist()])
-
-
-# In a pickled state: "the teacher is the fitted adapter's module" (see __getstate__).
-_TEACHER_ADAPTER_MODULE = "<skdistill: teacher_.module>"
-
 _FIDELITY_METRICS = {"agreement": fidelity_score, "kl": kl_divergence, "total_variation": total_variation}
-
-
-def _aligned_logits(parts, columns):
-    """The teacher's logits of all parts, columns in the order of ``classes_``; copies only when needed.
-
-    The result may be the teacher's own (read-only, cached) array: students never write into it.
-    """
-    logits = parts[0] if len(parts) == 1 else np.concatenate(parts)
-    return logits if np.array_equal(columns, np.arange(len(columns))) else logits[:, columns]
-
-
-def _stack_rows(first, second, *, like):
-    """Rows of ``first`` then ``second`` (either may be None); a DataFrame if ``like`` is one."""
-    parts = [part for part in (first, second) if part is not None]
-    if not parts:
-        return None
-    if hasattr(like, "iloc"):
-        import pandas as pd  # only reached with pandas input
-
-        frames = [part if hasattr(part, "iloc") else pd.DataFrame(part, columns=like.columns) for part in parts]
-        return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    return np.concatenate([np.asarray(part, dtype=like.dtype) for part in parts])

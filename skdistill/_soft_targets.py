@@ -49,3 +49,57 @@ def soft_targets(teacher_logits, y, T, alpha):
     q[labelled] *= 1.0 - alpha
     q[labelled, np.asarray(y)[labelled]] += alpha
     return q
+
+
+def align_classes(teacher_classes, y, *, hint=""):
+    """The sorted classes and, for each, the index of the teacher's column that scores it.
+
+    Labels are matched by value, so a teacher whose columns are in any order works; every label in
+    ``y`` must be one the teacher scores.
+
+    Parameters
+    ----------
+    teacher_classes : array-like of shape (n_classes,)
+        The label of each of the teacher's columns, in column order.
+    y : array-like or None
+        Labels that must all be among ``teacher_classes``.
+    hint : str, default=""
+        Appended to the error about labels the teacher does not score.
+
+    Returns
+    -------
+    classes : ndarray of shape (n_classes,)
+        Sorted.
+    columns : ndarray of shape (n_classes,) of int
+        ``teacher_classes[columns] == classes``.
+    """
+    teacher_labels = np.asarray(teacher_classes).tolist()
+    if y is not None:
+        unknown = set(np.unique(y).tolist()) - set(teacher_labels)
+        if unknown:
+            raise ValueError(
+                f"y has labels the teacher does not score: {sorted(unknown, key=str)!r}. The teacher scores "
+                f"{teacher_labels!r}.{hint}"
+            )
+    classes = np.sort(teacher_classes)
+    column_of = {label: column for column, label in enumerate(teacher_labels)}
+    return classes, np.array([column_of[label] for label in classes.tolist()])
+
+
+def aligned_logits(parts, columns):
+    """The teacher's logits of all ``parts`` (stacked by rows), columns taken in the order ``columns``.
+
+    Copies only when needed: the result may be the teacher's own (read-only, cached) array, which
+    students never write into.
+
+    Parameters
+    ----------
+    parts : list of ndarray of shape (n_rows_i, n_classes)
+    columns : ndarray of shape (n_classes,) of int
+
+    Returns
+    -------
+    ndarray of shape (sum of n_rows_i, n_classes)
+    """
+    logits = parts[0] if len(parts) == 1 else np.concatenate(parts)
+    return logits if np.array_equal(columns, np.arange(len(columns))) else logits[:, columns]

@@ -1,0 +1,309 @@
+"""The core every distiller shares: parameters, clone sharing, pickling, data checks, transfer sets,
+the teacher-output cache and the ``fit`` / ``partial_fit`` orchestration.
+
+A distiller (``DistilledClassifier``, ``DistilledRegressor``) adds only what its task needs, through
+a few hooks: how ``y`` is checked, which teacher and student adapters it uses, how the teacher's
+outputs are matched to the targets (the "output space": classes for classification, outputs for
+regression), and how the targets a student learns from are built.
+"""
+
+import copy
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, MetaEstimatorMixin
+from sklearn.utils import _safe_indexing, check_array, check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, Options, RealNotInt, StrOptions
+from sklearn.utils.validation import _check_sample_weight, _num_samples, validate_data
+
+from . import _cache
+from ._base import clone_sharing, refuse_nested, without_nested
+from ._portable import portable_state, restored_state
+from .augment import AUGMENTERS, as_augmenter
+from .students._routing import check_incremental, partial_fit_student
+from .teachers import SklearnTeacher, TorchTeacher, is_trained
+
+# In a pickled state: "the teacher is the fitted adapter's module" (see __getstate__).
+_TEACHER_ADAPTER_MODULE = "<skdistill: teacher_.module>"
+
+
+class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
+    """What every distiller shares; subclasses fill in the hooks named ``_...`` below.
+
+    Subclasses define ``__init__`` (with at least the parameters of :attr:`_parameter_constraints`),
+    public ``fit`` / ``partial_fit`` that call :meth:`_fit` / :meth:`_partial_fit`, and:
+
+    - ``_check_y(y)``: task checks of a validated ``y`` (called by :meth:`_check_data`);
+    - ``_check_fit_labels(y)``: checks of the labels of the rows of positive weight (``fit`` only);
+    - ``_teacher_adapter()`` / ``_student_adapter()``: unfitted adapters of ``teacher`` / ``student``;
+    - ``_output_space(teacher, y)``: how the teacher's output columns map to the targets;
+    - ``_targets(space, teacher_outputs, y, n_unlabelled)``: what the student learns from;
+    - ``_record_fit(space, student, fitted_student)``: the task's fitted attributes.
+    """
+
+    _parameter_constraints = {
+        "student": [torch.nn.Module, HasMethods(["fit"]), None],
+        "alpha": [Interval(Real, 0, 1, closed="both")],
+        "augment": [StrOptions(set(AUGMENTERS)), HasMethods(["sample"]), callable, None],
+        "augment_size": [Interval(Integral, 1, None, closed="left"), Interval(RealNotInt, 0, None, closed="neither")],
+        "random_state": ["random_state"],
+        "memory": [None, str, HasMethods(["cache"]), Options(bool, {False})],
+    }
+
+    # Extra arguments of validate_data for y (a regressor takes numeric, multi-output y).
+    _y_validation = {}
+
+    # --- Persistence and cloning ---------------------------------------------------------------------
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        # Every estimator stores its own modules (as arrays, see _portable), so a module held by two
+        # would load as two copies: the fitted adapter stores the teacher, and the parameter points to it.
+        adapter = getattr(self, "teacher_", None)
+        if isinstance(adapter, TorchTeacher):
+            if adapter.module is self.teacher:
+                state = {**state, "teacher": _TEACHER_ADAPTER_MODULE}
+            elif isinstance(self.teacher, TorchTeacher) and self.teacher.module is adapter.module:
+                stand_in = copy.copy(self.teacher)
+                stand_in.module = _TEACHER_ADAPTER_MODULE
+                state = {**state, "teacher": stand_in}
+        return portable_state(state)
+
+    def __setstate__(self, state):
+        state = restored_state(dict(state), type(self).__name__)
+        teacher = state.get("teacher")
+        if isinstance(teacher, str) and teacher == _TEACHER_ADAPTER_MODULE:
+            state["teacher"] = state["teacher_"].module
+        elif isinstance(teacher, TorchTeacher) and isinstance(teacher.module, str):
+            teacher.module = state["teacher_"].module
+        super().__setstate__(state)
+
+    def __sklearn_is_fitted__(self):
+        # n_features_in_ alone (set by validation before a failed first partial_fit) is not fitted.
+        return hasattr(self, "student_")
+
+    def _teacher_is_shared(self):
+        """A trained teacher given as it is (not through an adapter) is shared by clone, never refitted."""
+        return not isinstance(self.teacher, (TorchTeacher, SklearnTeacher)) and is_trained(self.teacher)
+
+    def __sklearn_clone__(self):
+        return clone_sharing(self, ["teacher"] if self._teacher_is_shared() else [])
+
+    def get_params(self, deep=True):
+        """Get parameters; a trained teacher's own are not offered, since they cannot be tuned here.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Include the parameters of the student (``student__*``) and of an unfitted teacher or a
+            teacher adapter (``teacher__*``).
+
+        Returns
+        -------
+        params : dict
+        """
+        return without_nested(super().get_params(deep=deep), "teacher", when=self._teacher_is_shared())
+
+    def set_params(self, **params):
+        """Set parameters; refuses to change a trained (shared) teacher's own.
+
+        Parameters
+        ----------
+        **params : dict
+            ``alpha``, ``student__max_iter``, ...
+
+        Returns
+        -------
+        self : estimator
+        """
+        refuse_nested(params, "teacher", when=self._teacher_is_shared())
+        return super().set_params(**params)
+
+    # --- Fitting -------------------------------------------------------------------------------------
+
+    def _fit(self, X, y, sample_weight, X_unlabeled):
+        """Run the teacher on ``X`` once, then train a copy of the student on the targets."""
+        X, X_checked, y, sample_weight, kept = self._check_data(X, y, sample_weight, reset=True)
+        if y is not None:
+            self._check_fit_labels(y[kept])
+        X_unlabeled = self._check_unlabeled(X_unlabeled, X)
+
+        # Everything that can be checked before any work is checked here.
+        student = self._student_adapter()
+        teacher = self._teacher_adapter()
+        teacher.check_fit_arguments(y, sample_weight)
+        if hasattr(student, "check_fit_arguments"):
+            student.check_fit_arguments(sample_weight)
+        augmenter = as_augmenter(self.augment)
+
+        # The teacher: fitted if needed and run once on the labelled rows (all of them, with their
+        # weights), then on the transfer set. Rows of weight 0 are then left out of the student's data.
+        teacher_outputs = _cache.fit_logits(teacher, X, y, sample_weight, memory=self.memory)
+        space = self._output_space(teacher, y)
+        X_student, targets, sample_weight = self._distillation_data(
+            space,
+            X,
+            y,
+            sample_weight,
+            kept,
+            teacher_outputs,
+            transfer=_stack_rows(
+                X_unlabeled,
+                self._augmented_rows(augmenter, X_checked, kept, check_random_state(self.random_state)),
+                like=X,
+            ),
+            score=lambda rows: _cache.logits(teacher, rows, memory=self.memory),
+        )
+        fitted_student = student.fit_distill(X_student, targets, sample_weight=sample_weight)
+        # Every step passed: only now does the estimator change (and a failure above restores it anyway).
+        self.teacher_ = teacher
+        self.student_ = fitted_student
+        self._record_fit(space, student, fitted_student)
+        self.route_ = getattr(student, "route", "native")
+        self.__dict__.pop("_augment_random_state", None)  # fit starts afresh; a later stream reseeds
+        return self
+
+    def _can_learn_incrementally(self):
+        """``partial_fit`` exists only for a trained teacher and a student that learns incrementally."""
+        if not is_trained(self.teacher):
+            raise AttributeError(
+                "partial_fit needs a trained teacher: an unfitted one would have to be fitted on all the data "
+                "first. Fit the teacher, then pass it fitted."
+            )
+        self._check_student_learns_incrementally()
+        return True
+
+    def _partial_fit(self, X, y, classes, sample_weight):
+        """Distil one chunk, continuing from earlier calls (see the subclasses' ``partial_fit``)."""
+        first_call = not hasattr(self, "student_")
+        X, X_checked, y, sample_weight, kept = self._check_data(X, y, sample_weight, reset=first_call)
+        if first_call:
+            student = self._student_adapter()
+            check_incremental(student)
+            teacher = self._stream_teacher(classes)
+            augmenter = as_augmenter(self.augment)  # checked before the teacher runs
+            teacher.fit(X_checked[:1])
+            space = self._output_space(teacher, classes)
+            # One stream of random draws over all calls: each chunk gets its own synthetic rows.
+            augment_random_state = check_random_state(self.random_state)
+        else:
+            student, teacher, augmenter = self.student_, self.teacher_, as_augmenter(self.augment)
+            check_incremental(student)
+            space = self._fitted_space()
+            augment_random_state = getattr(self, "_augment_random_state", None) or check_random_state(
+                self.random_state
+            )
+            self._check_stream_continues(teacher, student, classes)
+        if y is not None:
+            self._output_space(teacher, y)  # labels the teacher scores
+        X_student, targets, sample_weight = self._distillation_data(
+            space,
+            X,
+            y,
+            sample_weight,
+            kept,
+            teacher.logits(X),
+            transfer=self._augmented_rows(augmenter, X_checked, kept, augment_random_state),
+            score=teacher.logits,
+        )
+        # Every check passed and the teacher ran: only now does the estimator change.
+        self.teacher_ = teacher
+        self._record_space(space)
+        self._augment_random_state = augment_random_state
+        self.student_ = partial_fit_student(student, X_student, targets, sample_weight=sample_weight)
+        self.route_ = getattr(student, "route", getattr(self, "route_", "native"))
+        return self
+
+    def _stream_teacher(self, classes):
+        """The teacher adapter for the first ``partial_fit`` call."""
+        return self._teacher_adapter()
+
+    def _check_stream_continues(self, teacher, student, classes):
+        """Raise if a later ``partial_fit`` call cannot continue the fitted student."""
+
+    # --- Data ----------------------------------------------------------------------------------------
+
+    def _check_data(self, X, y, sample_weight, *, reset):
+        """Validated (X, X as an array, y, sample_weight, mask of rows with a positive weight)."""
+        if y is None:
+            if self.alpha > 0:
+                raise ValueError(
+                    f"{type(self).__name__} requires y to be passed, but the target y is None. Pass y, or set "
+                    "alpha=0 to distil on unlabelled data (the labels then come from the teacher)."
+                )
+            X_checked = validate_data(self, X, dtype=(np.float64, np.float32), reset=reset)
+        else:
+            X_checked, y = validate_data(self, X, y, dtype=(np.float64, np.float32), reset=reset, **self._y_validation)
+            self._check_y(y)
+        # A DataFrame stays one for teacher and student (column names reach a fitted pipeline teacher,
+        # and student_.feature_names_in_); anything else is used as validated.
+        X = X if hasattr(X, "iloc") else X_checked
+        kept = np.ones(len(X_checked), dtype=bool)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X_checked, ensure_non_negative=True)
+            kept = sample_weight > 0
+        return X, X_checked, y, sample_weight, kept
+
+    def _distillation_data(self, space, X, y, sample_weight, kept, teacher_outputs, *, transfer, score):
+        """The student's rows, targets and weights: the rows of positive weight, then the transfer set.
+
+        ``score(rows)`` gives the teacher's outputs for the transfer set's rows.
+        """
+        # Indexing copies X: only do it when some row has weight 0.
+        X_student = X if kept.all() else _safe_indexing(X, np.flatnonzero(kept))
+        outputs = [teacher_outputs if kept.all() else teacher_outputs[kept]]
+        if transfer is not None:
+            X_student = _stack_rows(X_student, transfer, like=X)
+            outputs.append(score(transfer))
+        n_transfer = 0 if transfer is None else _num_samples(transfer)
+        if sample_weight is not None:
+            sample_weight = np.concatenate([sample_weight[kept], np.ones(n_transfer)])
+        targets = self._targets(space, outputs, None if y is None else y[kept], n_transfer)
+        return X_student, targets, sample_weight
+
+    def _check_unlabeled(self, X_unlabeled, X):
+        """``X_unlabeled`` validated against the training data's width (and columns, for DataFrames)."""
+        if X_unlabeled is None:
+            return None
+        checked = check_array(X_unlabeled, dtype=(np.float64, np.float32))
+        if checked.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X_unlabeled has {checked.shape[1]} features, but X has {self.n_features_in_}; the teacher "
+                "labels them as rows of X, so they must have the same features."
+            )
+        if hasattr(X, "columns") and hasattr(X_unlabeled, "columns") and list(X.columns) != list(X_unlabeled.columns):
+            raise ValueError("X_unlabeled must have the same columns as X, in the same order.")
+        return X_unlabeled if hasattr(X, "iloc") and hasattr(X_unlabeled, "iloc") else checked
+
+    def _augmented_rows(self, augmenter, X_checked, kept, random_state):
+        """Synthetic rows for the teacher to label, made from the training rows (of positive weight) only."""
+        if augmenter is None:
+            return None
+        X_train = X_checked if kept.all() else X_checked[kept]
+        n_rows = self.augment_size
+        if not isinstance(n_rows, Integral):
+            n_rows = round(n_rows * len(X_train))  # a float is a multiple of the training rows
+        rows = np.asarray(augmenter.sample(X_train, max(n_rows, 1), random_state))
+        if rows.ndim != 2 or rows.shape[1] != X_train.shape[1] or not np.isfinite(rows).all():
+            raise ValueError(
+                f"augment must return finite rows of shape (n_samples, {X_train.shape[1]}); got shape {rows.shape}."
+            )
+        return rows.astype(X_train.dtype, copy=False)
+
+    def _teacher_outputs(self, X):
+        """The fitted teacher's outputs on ``X`` (through the cache)."""
+        return _cache.logits(self.teacher_, X, memory=self.memory)
+
+
+def _stack_rows(first, second, *, like):
+    """Rows of ``first`` then ``second`` (either may be None); a DataFrame if ``like`` is one."""
+    parts = [part for part in (first, second) if part is not None]
+    if not parts:
+        return None
+    if hasattr(like, "iloc"):
+        import pandas as pd  # only reached with pandas input
+
+        frames = [part if hasattr(part, "iloc") else pd.DataFrame(part, columns=like.columns) for part in parts]
+        return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    return np.concatenate([np.asarray(part, dtype=like.dtype) for part in parts])
