@@ -98,6 +98,11 @@ class _TeacherAdapter(LogitsPredictionMixin, BaseEstimator):
     # Appended to errors about labels the teacher does not score.
     _relabel_hint = ""
 
+    @property
+    def task(self):
+        """``"classification"`` (``logits`` are class scores) or ``"regression"`` (``logits`` are predictions)."""
+        return "classification"
+
     def check_fit_arguments(self, y, sample_weight):
         """Raise if fitting this teacher on ``y`` and ``sample_weight`` cannot work; called before any work.
 
