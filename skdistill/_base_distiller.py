@@ -12,7 +12,8 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, MetaEstimatorMixin
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, is_classifier
+from sklearn.model_selection import check_cv
 from sklearn.utils import _safe_indexing, check_array, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, Options, RealNotInt, StrOptions
 from sklearn.utils.validation import _check_sample_weight, _num_samples, validate_data
@@ -49,6 +50,7 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         "augment_size": [Interval(Integral, 1, None, closed="left"), Interval(RealNotInt, 0, None, closed="neither")],
         "random_state": ["random_state"],
         "memory": [None, str, HasMethods(["cache"]), Options(bool, {False})],
+        "teacher_cv": ["cv_object"],
     }
 
     # Extra arguments of validate_data for y (a regressor takes numeric, multi-output y).
@@ -132,6 +134,7 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         # Everything that can be checked before any work is checked here.
         student = self._student_adapter()
         teacher = self._teacher_adapter()
+        teacher_folds = self._teacher_folds(teacher, X_checked, y)
         teacher.check_fit_arguments(y, sample_weight)
         if hasattr(student, "check_fit_arguments"):
             student.check_fit_arguments(sample_weight)
@@ -139,7 +142,10 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
 
         # The teacher: fitted if needed and run once on the labelled rows (all of them, with their
         # weights), then on the transfer set. Rows of weight 0 are then left out of the student's data.
-        teacher_outputs = _cache.fit_logits(teacher, X, y, sample_weight, memory=self.memory)
+        if teacher_folds is None:
+            teacher_outputs = _cache.fit_logits(teacher, X, y, sample_weight, memory=self.memory)
+        else:  # the training rows' outputs come from teachers that did not see them; teacher_ saw all
+            teacher_outputs = _cache.out_of_fold_logits(teacher, X, y, sample_weight, teacher_folds, memory=self.memory)
         space = self._output_space(teacher, y)
         X_student, targets, sample_weight = self._distillation_data(
             space,
@@ -176,6 +182,11 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
 
     def _partial_fit(self, X, y, classes, sample_weight):
         """Distil one chunk, continuing from earlier calls (see the subclasses' ``partial_fit``)."""
+        if self.teacher_cv is not None:
+            raise ValueError(
+                f"teacher_cv={self.teacher_cv!r} cross-fits an unfitted teacher in fit, but partial_fit uses a trained "
+                "teacher as it is. Pass teacher_cv=None."
+            )
         first_call = not hasattr(self, "student_")
         X, X_checked, y, sample_weight, kept = self._check_data(X, y, sample_weight, reset=first_call)
         if first_call:
@@ -221,6 +232,44 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
 
     def _check_stream_continues(self, teacher, student, classes):
         """Raise if a later ``partial_fit`` call cannot continue the fitted student."""
+
+    def _teacher_folds(self, teacher, X, y):
+        """The ``(train, test)`` row indices of ``teacher_cv`` (None without it), checked before any work."""
+        if self.teacher_cv is None:
+            return None
+        if is_trained(teacher):
+            raise ValueError(
+                f"teacher_cv={self.teacher_cv!r} fits the teacher on each fold's other rows, but the teacher "
+                f"{type(self.teacher).__name__} is already trained: there is nothing to fit. Pass teacher_cv=None, "
+                "or an unfitted scikit-learn model as the teacher."
+            )
+        if y is None:
+            raise ValueError(
+                f"teacher_cv={self.teacher_cv!r} fits the teacher on each fold's other rows, which needs their "
+                "labels, but the target y is None. Pass y, or teacher_cv=None."
+            )
+        splitter = check_cv(self.teacher_cv, y, classifier=is_classifier(self))
+        splits = [(np.asarray(train), np.asarray(test)) for train, test in splitter.split(X, y)]
+        times_held_out = np.bincount(np.concatenate([test for _, test in splits]), minlength=len(y))
+        if (times_held_out != 1).any():
+            raise ValueError(
+                f"teacher_cv must hold out every row exactly once, as cross_val_predict requires; {splitter!r} "
+                f"holds out {int((times_held_out == 0).sum())} rows never and {int((times_held_out > 1).sum())} "
+                "rows more than once. Use a splitter into folds (an int, KFold, StratifiedKFold, ...)."
+            )
+        if is_classifier(self):
+            # A fold teacher fitted without a class could not score it for its held-out rows.
+            classes = np.unique(y)
+            for fold, (train, _) in enumerate(splits):
+                missing = np.setdiff1d(classes, y[train]).tolist()
+                if missing:
+                    raise ValueError(
+                        f"teacher_cv, fold {fold + 1} of {len(splits)}: the rows the teacher is fitted on have no "
+                        f"row of class {missing[0]!r} ({int((y == missing[0]).sum())} rows in y, all held out by "
+                        "this fold), so it could not score that class for the rows it labels. Use fewer folds, a "
+                        "stratified splitter, or teacher_cv=None."
+                    )
+        return splits
 
     # --- Data ----------------------------------------------------------------------------------------
 

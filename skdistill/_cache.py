@@ -52,7 +52,9 @@ import scipy
 import sklearn
 import torch
 from joblib.hashing import NumpyHasher
-from sklearn.utils.validation import check_memory
+from sklearn.base import clone
+from sklearn.utils import _safe_indexing
+from sklearn.utils.validation import _num_samples, check_memory
 
 from . import __version__
 
@@ -277,6 +279,66 @@ def fit_logits(teacher, X, y, sample_weight, *, memory):
     state, logits = _through_cache(compute, memory, "fit_logits", teacher, X, y, sample_weight)
     teacher._set_fitted_state(state)  # a no-op when this fit computed it
     return logits
+
+
+def out_of_fold_logits(teacher, X, y, sample_weight, splits, *, memory):
+    """Fit ``teacher`` on all rows (as :func:`fit_logits`), and give each row the outputs of a clone
+    fitted on the other folds, as :func:`sklearn.model_selection.cross_val_predict` does.
+
+    Both go through the cache: the full fit under the same key as :func:`fit_logits` (so a search over
+    ``teacher_cv`` fits it once), the fold outputs under a key holding the unfitted teacher, the data
+    and the folds' row indices themselves (so a splitter that draws new folds at each call never hits).
+
+    Parameters
+    ----------
+    teacher : adapter
+        An unfitted adapter (``fit``, ``logits``, ``classes_`` for classification); fitted in place on
+        all rows. Each fold fits a clone of it.
+    X, y, sample_weight
+        As for ``fit_logits``; a fold's rows are taken with their weights.
+    splits : list of (ndarray, ndarray)
+        Row indices ``(train, test)`` of each fold; the ``test`` parts hold out every row once.
+    memory : None, False, str or joblib.Memory
+        As in :func:`fit_logits`.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_outputs)
+        Row ``i``: the outputs of the teacher fitted without the fold holding ``i`` out, columns in the
+        order of the fitted ``teacher.classes_`` (when it has classes).
+    """
+    unfitted = clone(teacher)
+    fit_logits(teacher, X, y, sample_weight, memory=memory)
+    classes = getattr(teacher, "classes_", None)
+
+    def compute():
+        logits = None
+        for fold, (train, test) in enumerate(splits):
+            fold_teacher = clone(unfitted).fit(
+                _safe_indexing(X, train), y[train], sample_weight=None if sample_weight is None else sample_weight[train]
+            )
+            fold_logits = fold_teacher.logits(_safe_indexing(X, test))
+            if classes is not None:
+                fold_logits = fold_logits[:, _columns_scoring(classes, fold_teacher.classes_, f"{fold + 1} of {len(splits)}")]
+            if logits is None:
+                logits = np.empty((_num_samples(X), *fold_logits.shape[1:]), dtype=fold_logits.dtype)
+            logits[test] = fold_logits
+        return logits
+
+    return _through_cache(compute, memory, "out_of_fold_logits", unfitted, X, y, sample_weight, splits)
+
+
+def _columns_scoring(classes, fold_classes, fold):
+    """For each label of ``classes``, the column of a fold teacher's outputs that scores it."""
+    column_of = {label: column for column, label in enumerate(np.asarray(fold_classes).tolist())}
+    labels = np.asarray(classes).tolist()
+    if set(column_of) != set(labels):
+        raise ValueError(
+            f"teacher_cv, fold {fold}: the teacher fitted on the other folds scores the classes "
+            f"{sorted(column_of, key=str)!r}, but the teacher fitted on all rows scores {sorted(labels, key=str)!r}: "
+            "its out-of-fold outputs cannot be matched to the classes. Use fewer folds, or teacher_cv=None."
+        )
+    return np.array([column_of[label] for label in labels])
 
 
 def logits(teacher, X, *, memory):

@@ -105,6 +105,20 @@ class DistilledClassifier(ClassifierMixin, BaseDistiller):
         and the code of user-defined teacher classes and the helpers and globals it reads, so a changed
         teacher, dataset or ``forward`` misses (see the user guide for what the key cannot see). An
         unfitted teacher is cached fitted: candidates on the same fold share one teacher fit.
+    teacher_cv : None, int, cross-validation splitter or iterable, default=None
+        Out-of-fold teacher labels, for an unfitted teacher: the outputs the student learns on the
+        training rows come from clones of the teacher fitted on the other folds, as
+        :func:`~sklearn.model_selection.cross_val_predict` gives them, so that the student does not
+        learn the teacher's over-confident fit of its own training rows (a random forest's, say). The
+        teacher used afterwards (``teacher_``, :meth:`teacher_proba`, :meth:`fidelity`, and the
+        labels of ``X_unlabeled`` and ``augment`` rows) is the one fitted on all rows. An int is the
+        number of folds of a :class:`~sklearn.model_selection.StratifiedKFold`; any splitter whose
+        held-out parts cover every row once works (``sample_weight`` reaches each fold's fit; groups
+        are not passed). ``None``: the teacher's outputs on the rows it was fitted on. A trained
+        teacher, ``y=None``, or a fold whose other rows miss a class are errors. The ``k`` fold fits
+        are cached like the teacher's (keyed by the folds' rows: a splitter with ``shuffle=True`` and
+        no ``random_state`` draws new folds, and refits, at every fit). See the user guide for when
+        it helps.
 
     Attributes
     ----------
@@ -185,6 +199,7 @@ class DistilledClassifier(ClassifierMixin, BaseDistiller):
         augment_size=1.0,
         random_state=None,
         memory=None,
+        teacher_cv=None,
     ):
         self.teacher = teacher
         self.student = student
@@ -196,6 +211,7 @@ class DistilledClassifier(ClassifierMixin, BaseDistiller):
         self.augment_size = augment_size
         self.random_state = random_state
         self.memory = memory
+        self.teacher_cv = teacher_cv
 
     @_fit_context(prefer_skip_nested_validation=False)
     @unchanged_on_failure
