@@ -8,8 +8,8 @@ import numpy as np
 from scipy.special import log_softmax
 from sklearn.base import BaseEstimator
 
-from ._soft_targets import UNLABELLED, soft_targets
-from .losses import KLDistillationLoss
+from ._soft_targets import UNLABELLED, blended_targets, soft_targets
+from .losses import BlendedSquaredError, KLDistillationLoss
 
 
 class _SharedByClone:
@@ -142,6 +142,70 @@ class DistillationTargets:
     @property
     def has_unlabelled_rows(self):
         return self.y is None or bool((self.y == UNLABELLED).any())
+
+    @property
+    def labelled(self):
+        """1 for a labelled row, 0 for one only the teacher labels; None when every row is labelled."""
+        if self.y is None or not self.has_unlabelled_rows:
+            return None
+        return self.y != UNLABELLED
+
+    @property
+    def n_outputs(self):
+        """Columns of the student's output: one per class."""
+        return len(self.classes)
+
+
+@dataclass(frozen=True)
+class RegressionTargets:
+    """What a regression student learns from in one fit.
+
+    Parameters
+    ----------
+    teacher_outputs : ndarray of shape (n_samples, n_outputs)
+        The teacher's predictions.
+    y : ndarray of shape (n_samples, n_outputs) of float, or None
+        The true targets; NaN on the rows only the teacher labels (a transfer set). ``None`` when no
+        row has a target.
+    alpha : float
+        Weight of the true targets; ``1 - alpha`` weighs the teacher.
+    """
+
+    teacher_outputs: np.ndarray
+    y: np.ndarray | None
+    alpha: float
+    loss: object = None
+
+    def __post_init__(self):
+        if self.loss is None:
+            object.__setattr__(self, "loss", BlendedSquaredError(self.alpha))
+
+    # Regression has no classes; neural students read the width from n_outputs.
+    classes = None
+
+    @property
+    def teacher_logits(self):
+        """The teacher's predictions (named as the neural students' training reads them)."""
+        return self.teacher_outputs
+
+    @property
+    def has_unlabelled_rows(self):
+        return self.y is None or bool(np.isnan(self.y).any())
+
+    @property
+    def labelled(self):
+        """1 for a row with a target, 0 for one only the teacher labels; None when every row has one."""
+        if self.y is None or not self.has_unlabelled_rows:
+            return None
+        return ~np.isnan(self.y).any(axis=1)
+
+    @property
+    def n_outputs(self):
+        return self.teacher_outputs.shape[1]
+
+    def blended(self):
+        """``alpha * y + (1 - alpha) * teacher_outputs``; the teacher's outputs where ``y`` is missing."""
+        return blended_targets(self.teacher_outputs, self.y, self.alpha)
 
 
 def softmax_in_place(logits):

@@ -139,6 +139,7 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         if hasattr(student, "check_fit_arguments"):
             student.check_fit_arguments(sample_weight)
         augmenter = as_augmenter(self.augment)
+        self._check_teacher_fits(teacher, X_checked, y)
 
         # The teacher: fitted if needed and run once on the labelled rows (all of them, with their
         # weights), then on the transfer set. Rows of weight 0 are then left out of the student's data.
@@ -191,7 +192,7 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         X, X_checked, y, sample_weight, kept = self._check_data(X, y, sample_weight, reset=first_call)
         if first_call:
             student = self._student_adapter()
-            check_incremental(student)
+            self._check_incremental(student)
             teacher = self._stream_teacher(classes)
             augmenter = as_augmenter(self.augment)  # checked before the teacher runs
             teacher.fit(X_checked[:1])
@@ -200,7 +201,7 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             augment_random_state = check_random_state(self.random_state)
         else:
             student, teacher, augmenter = self.student_, self.teacher_, as_augmenter(self.augment)
-            check_incremental(student)
+            self._check_incremental(student)
             space = self._fitted_space()
             augment_random_state = getattr(self, "_augment_random_state", None) or check_random_state(
                 self.random_state
@@ -222,9 +223,20 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         self.teacher_ = teacher
         self._record_space(space)
         self._augment_random_state = augment_random_state
-        self.student_ = partial_fit_student(student, X_student, targets, sample_weight=sample_weight)
+        self.student_ = self._partial_fit_student(student, X_student, targets, sample_weight)
         self.route_ = getattr(student, "route", getattr(self, "route_", "native"))
         return self
+
+    def _check_teacher_fits(self, teacher, X, y):
+        """Raise, before the teacher's pass over the data, if its outputs cannot serve these targets."""
+
+    def _check_incremental(self, student):
+        """Raise, before any work, if the student adapter cannot learn chunk by chunk."""
+        check_incremental(student)
+
+    def _partial_fit_student(self, student, X, targets, sample_weight):
+        """Continue the student on one chunk; return it."""
+        return partial_fit_student(student, X, targets, sample_weight=sample_weight)
 
     def _stream_teacher(self, classes):
         """The teacher adapter for the first ``partial_fit`` call."""

@@ -296,7 +296,13 @@ class DistilledClassifier(ClassifierMixin, BaseDistiller):
         check_at_least_two_classes(np.unique(y))
 
     def _teacher_adapter(self):
-        return as_teacher(self.teacher)
+        teacher = as_teacher(self.teacher)
+        if teacher.task != "classification":
+            raise ValueError(
+                "The teacher predicts values (a regression teacher), but DistilledClassifier needs class scores. "
+                "Use DistilledRegressor to distil a regressor."
+            )
+        return teacher
 
     def _student_adapter(self):
         return as_student(self.student, self.route, loss=self._loss())

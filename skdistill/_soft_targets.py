@@ -103,3 +103,28 @@ def aligned_logits(parts, columns):
     """
     logits = parts[0] if len(parts) == 1 else np.concatenate(parts)
     return logits if np.array_equal(columns, np.arange(len(columns))) else logits[:, columns]
+
+
+def blended_targets(teacher_outputs, y, alpha):
+    """``alpha * y + (1 - alpha) * teacher_outputs``, row by row: the regression student's target.
+
+    For squared error, ``alpha * (s - y)**2 + (1 - alpha) * (s - t)**2`` equals ``(s - b)**2`` plus a
+    term free of ``s``, with ``b`` this blend: fitting ``b`` is fitting the weighted objective.
+
+    Parameters
+    ----------
+    teacher_outputs : ndarray of shape (n_samples, n_outputs)
+    y : ndarray of shape (n_samples, n_outputs), or None
+        NaN on rows without a target, which take the teacher's outputs alone.
+    alpha : float
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_outputs), float64
+    """
+    blend = np.array(teacher_outputs, dtype=np.float64)  # a copy: the teacher's may be cached, read-only
+    if y is None or alpha == 0:
+        return blend
+    labelled = ~np.isnan(y).any(axis=1)
+    blend[labelled] = alpha * y[labelled] + (1.0 - alpha) * blend[labelled]
+    return blend

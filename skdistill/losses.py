@@ -222,6 +222,10 @@ class KLDistillationLoss:
         """Whether the teacher's term is used at all (not with ``alpha=1`` and every row labelled)."""
         return self.alpha < 1 or has_unlabelled_rows
 
+    def label_tensor(self, y, *, dtype, device):
+        """``y`` as the tensor :meth:`per_sample` takes: class indices (int64)."""
+        return torch.as_tensor(y, dtype=torch.int64, device=device)
+
     def teacher_term(self, teacher_logits, *, dtype, device, chunk_rows=4096):
         """``log_softmax(teacher_logits / T)``, in float64 then stored as ``dtype``, a chunk at a time.
 
@@ -292,7 +296,7 @@ class CallableLoss(KLDistillationLoss):
         return True
 
     def teacher_term(self, teacher_logits, *, dtype, device, chunk_rows=4096):
-        return torch.as_tensor(np.asarray(teacher_logits), device=device).to(dtype)
+        return torch.tensor(np.asarray(teacher_logits), dtype=dtype, device=device)
 
     def per_sample(self, student_logits, teacher_term, y, labelled):
         loss = self.function(student_logits, teacher_term, y, T=self.T, alpha=self.alpha)
@@ -303,6 +307,41 @@ class CallableLoss(KLDistillationLoss):
                 f"The loss {name} must return a tensor of shape (n_samples,) = ({student_logits.shape[0]},), one "
                 f"loss per row (the training loop weighs and averages them); it returned {shape}."
             )
+        return loss
+
+
+class BlendedSquaredError(KLDistillationLoss):
+    """``alpha * ||s - y||**2 + (1 - alpha) * ||s - t||**2`` per row, for regression students.
+
+    ``s`` are the student's outputs, ``y`` the targets and ``t`` the teacher's predictions, summed
+    over the outputs; a row without a target takes the teacher's term alone. Up to a constant, this
+    is the squared error to the blended target ``alpha * y + (1 - alpha) * t``, which is what a
+    classical regressor student is fitted to.
+
+    Parameters
+    ----------
+    alpha : float
+        Weight of the true targets, in [0, 1].
+    """
+
+    name = "squared_error"
+
+    def __init__(self, alpha):
+        super().__init__(1.0, alpha)
+
+    def label_tensor(self, y, *, dtype, device):
+        return torch.as_tensor(np.nan_to_num(y), dtype=dtype, device=device)
+
+    def teacher_term(self, teacher_logits, *, dtype, device, chunk_rows=4096):
+        return torch.tensor(np.asarray(teacher_logits), dtype=dtype, device=device)
+
+    def per_sample(self, student_logits, teacher_term, y, labelled):
+        row_alpha = self.alpha if labelled is None else self.alpha * labelled
+        loss = torch.zeros(student_logits.shape[0], dtype=student_logits.dtype, device=student_logits.device)
+        if teacher_term is not None:
+            loss = loss + (1.0 - row_alpha) * (student_logits - teacher_term).square().sum(dim=1)
+        if self.alpha > 0:
+            loss = loss + row_alpha * (student_logits - y).square().sum(dim=1)
         return loss
 
 

@@ -5,14 +5,19 @@ memorising.
 """
 
 import numpy as np
+from sklearn.metrics import mean_absolute_error, r2_score
 from sklearn.pipeline import Pipeline
 
 __all__ = [
     "fidelity_score",
     "fidelity_scorer",
     "kl_divergence",
+    "mean_absolute_difference",
     "neg_kl_divergence_scorer",
+    "neg_mean_absolute_difference_scorer",
     "neg_total_variation_scorer",
+    "regression_fidelity_scorer",
+    "regression_fidelity_score",
     "total_variation",
 ]
 
@@ -93,6 +98,56 @@ def total_variation(teacher_proba, student_proba, *, sample_weight=None):
     return float(np.average(0.5 * np.abs(p - q).sum(axis=1), weights=sample_weight))
 
 
+def regression_fidelity_score(teacher_predictions, student_predictions, *, sample_weight=None):
+    """R² of the student's predictions against the teacher's: how much of the teacher it explains.
+
+    ``1 - sum((t - s)**2) / sum((t - mean(t))**2)``, averaged uniformly over outputs, as
+    :func:`sklearn.metrics.r2_score` with the teacher in the place of the truth.
+
+    Parameters
+    ----------
+    teacher_predictions : array-like of shape (n_samples,) or (n_samples, n_outputs)
+    student_predictions : array-like of the same shape
+    sample_weight : array-like of shape (n_samples,), default=None
+
+    Returns
+    -------
+    float
+        1 when the student predicts exactly as the teacher; 0 for a student no better than the
+        teacher's mean; negative when worse.
+
+    Examples
+    --------
+    >>> from skdistill.metrics import regression_fidelity_score
+    >>> regression_fidelity_score([1.0, 2.0, 3.0], [1.0, 2.0, 3.5])
+    0.875
+    """
+    return float(r2_score(teacher_predictions, student_predictions, sample_weight=sample_weight))
+
+
+def mean_absolute_difference(teacher_predictions, student_predictions, *, sample_weight=None):
+    """Mean ``|teacher - student|`` over rows (and outputs), in the targets' units.
+
+    Parameters
+    ----------
+    teacher_predictions : array-like of shape (n_samples,) or (n_samples, n_outputs)
+    student_predictions : array-like of the same shape
+    sample_weight : array-like of shape (n_samples,), default=None
+
+    Returns
+    -------
+    float
+        0 when the student predicts exactly as the teacher.
+
+    Examples
+    --------
+    >>> from skdistill.metrics import mean_absolute_difference
+    >>> mean_absolute_difference([1.0, 2.0], [1.5, 1.0])
+    0.75
+    """
+    return float(mean_absolute_error(teacher_predictions, student_predictions, sample_weight=sample_weight))
+
+
 def _check_pair(teacher_proba, student_proba):
     p, q = np.asarray(teacher_proba, dtype=np.float64), np.asarray(student_proba, dtype=np.float64)
     if p.shape != q.shape or p.ndim != 2:
@@ -104,7 +159,7 @@ def _check_pair(teacher_proba, student_proba):
 
 
 def _distiller_and_input(estimator, X):
-    """The DistilledClassifier inside ``estimator`` (itself, or a Pipeline's last step) and its input."""
+    """The distiller inside ``estimator`` (itself, or a Pipeline's last step) and its input."""
     if isinstance(estimator, Pipeline):
         return estimator[-1], estimator[:-1].transform(X)
     return estimator, X
@@ -204,3 +259,66 @@ def neg_total_variation_scorer(estimator, X, y=None):
     """
     distiller, X = _distiller_and_input(estimator, X)
     return -distiller.fidelity(X, metric="total_variation")
+
+
+def regression_fidelity_scorer(estimator, X, y=None):
+    """Scorer: R² of a fitted ``DistilledRegressor``'s student against its teacher on X (greater is better).
+
+    Parameters
+    ----------
+    estimator : DistilledRegressor or Pipeline
+    X : array-like of shape (n_samples, n_features)
+    y : ignored
+        Fidelity compares student with teacher; the targets are not needed.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.linear_model import Ridge
+    >>> from sklearn.model_selection import cross_val_score
+    >>> from sklearn.tree import DecisionTreeRegressor
+    >>> from skdistill import DistilledRegressor
+    >>> from skdistill.metrics import regression_fidelity_scorer
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> distiller = DistilledRegressor(Ridge(), DecisionTreeRegressor(max_depth=4), alpha=0.0)
+    >>> scores = cross_val_score(distiller, X, y, cv=3, scoring=regression_fidelity_scorer)
+    >>> bool((scores > 0.5).all())
+    True
+    """
+    distiller, X = _distiller_and_input(estimator, X)
+    return distiller.fidelity(X, metric="r2")
+
+
+def neg_mean_absolute_difference_scorer(estimator, X, y=None):
+    """Scorer: minus the mean ``|teacher - student|`` of a fitted ``DistilledRegressor`` on X (greater is better).
+
+    Parameters
+    ----------
+    estimator : DistilledRegressor or Pipeline
+    X : array-like of shape (n_samples, n_features)
+    y : ignored
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.linear_model import Ridge
+    >>> from sklearn.model_selection import cross_val_score
+    >>> from sklearn.tree import DecisionTreeRegressor
+    >>> from skdistill import DistilledRegressor
+    >>> from skdistill.metrics import neg_mean_absolute_difference_scorer
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> distiller = DistilledRegressor(Ridge(), DecisionTreeRegressor(max_depth=4), alpha=0.0)
+    >>> scores = cross_val_score(distiller, X, y, cv=3, scoring=neg_mean_absolute_difference_scorer)
+    >>> bool((scores <= 0).all())
+    True
+    """
+    distiller, X = _distiller_and_input(estimator, X)
+    return -distiller.fidelity(X, metric="mean_absolute_difference")

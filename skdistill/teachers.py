@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.exceptions import NotFittedError
-from sklearn.utils import check_array
+from sklearn.utils import _safe_indexing, check_array
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _num_samples, check_is_fitted, has_fit_parameter
 
@@ -65,7 +65,7 @@ def as_teacher(teacher):
         return clone(teacher)
     if isinstance(teacher, torch.nn.Module):
         return TorchTeacher(teacher)
-    if hasattr(teacher, "predict_proba"):
+    if hasattr(teacher, "predict_proba") or hasattr(teacher, "predict"):
         return SklearnTeacher(teacher)
     raise TypeError(
         "teacher must be a torch.nn.Module, a scikit-learn classifier with predict_proba (fitted or "
@@ -166,9 +166,10 @@ class TorchTeacher(PortablePickleMixin, _TeacherAdapter):
         A trained network mapping a float tensor of shape (n, n_features) to a tensor of shape
         (n, n_classes). A binary teacher may also return one column (or a vector) of scores for the
         positive class.
-    output : {"logits", "proba"}, default="logits"
-        What the module returns: raw scores (softmax, or sigmoid for one column, turns them into
-        probabilities) or probabilities.
+    output : {"logits", "proba", "values"}, default="logits"
+        What the module returns: raw class scores (softmax, or sigmoid for one column, turns them into
+        probabilities), class probabilities, or ``"values"``: regression outputs, one column per target
+        (a teacher for :class:`~skdistill.DistilledRegressor`, which wraps a bare module this way).
     classes : array-like of shape (n_classes,), default=None
         The label scored by each output column, in column order. By default the sorted labels of the
         ``y`` given to :meth:`fit` (so the number of distinct labels must equal the output width), or
@@ -182,7 +183,9 @@ class TorchTeacher(PortablePickleMixin, _TeacherAdapter):
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-        The label of each column of :meth:`logits`.
+        The label of each column of :meth:`logits` (not with ``output="values"``).
+    n_outputs_ : int
+        With ``output="values"``: the number of regression outputs.
     n_features_in_ : int
         Number of features seen in :meth:`fit`.
 
@@ -208,7 +211,7 @@ class TorchTeacher(PortablePickleMixin, _TeacherAdapter):
 
     _parameter_constraints = {
         "module": [torch.nn.Module],
-        "output": [StrOptions({"logits", "proba"})],
+        "output": [StrOptions({"logits", "proba", "values"})],
         "classes": ["array-like", None],
         "device": DEVICE_CONSTRAINT,
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -223,6 +226,11 @@ class TorchTeacher(PortablePickleMixin, _TeacherAdapter):
 
     def __sklearn_clone__(self):
         return clone_sharing(self, ["module"])
+
+    @property
+    def task(self):
+        """``"regression"`` with ``output="values"``, else ``"classification"``."""
+        return "regression" if self.output == "values" else "classification"
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None):
@@ -267,6 +275,10 @@ class TorchTeacher(PortablePickleMixin, _TeacherAdapter):
         return logits
 
     def _record_classes(self, logits, y, n_features):
+        if self.output == "values":
+            self.n_features_in_ = n_features
+            self.n_outputs_ = logits.shape[1]
+            return
         n_classes = logits.shape[1]
         if self.classes is not None:
             classes = np.asarray(self.classes)
@@ -332,6 +344,8 @@ class TorchTeacher(PortablePickleMixin, _TeacherAdapter):
                 f"n_classes); for {X.shape[0]} rows it returned shape {scores.shape}."
             )
         _check_finite(scores, "The teacher module")
+        if self.output == "values":
+            return scores
         if self.output == "proba":
             if scores.shape[1] == 1:
                 scores = np.hstack([1.0 - scores, scores])
@@ -356,7 +370,7 @@ def _moved_to(module, device, home):
 
 
 class SklearnTeacher(_TeacherAdapter):
-    """A scikit-learn classifier (or any object with ``predict_proba`` and ``classes_``) as a teacher.
+    """A scikit-learn classifier (or any object with ``predict_proba`` and ``classes_``) or regressor as a teacher.
 
     A fitted classifier is used as it is, and shared rather than copied by :func:`sklearn.base.clone`.
     An unfitted one is cloned and the clone is fitted on the training data (with ``sample_weight``
@@ -364,8 +378,9 @@ class SklearnTeacher(_TeacherAdapter):
 
     Parameters
     ----------
-    estimator : object with ``predict_proba``
-        The teacher classifier.
+    estimator : object with ``predict_proba``, or with ``predict``
+        The teacher: a classifier (it has ``predict_proba``), or a regressor (anything with
+        ``predict`` and no ``predict_proba``), whose predictions :meth:`logits` returns as they are.
 
     Attributes
     ----------
@@ -375,7 +390,9 @@ class SklearnTeacher(_TeacherAdapter):
         positions ``0 .. K-1`` of the sorted labels, which XGBoost requires: its ``classes_`` and
         ``predict`` give positions in ``classes_`` (a dict ``class_weight`` is translated to them).
     classes_ : ndarray of shape (n_classes,)
-        The teacher's classes (labels), in the order of its ``predict_proba`` columns.
+        The teacher's classes (labels), in the order of its ``predict_proba`` columns (classifiers).
+    n_outputs_ : int
+        The number of outputs of a regressor.
 
     See Also
     --------
@@ -398,13 +415,18 @@ class SklearnTeacher(_TeacherAdapter):
     (2, 3)
     """
 
-    _parameter_constraints = {"estimator": [HasMethods(["predict_proba"])]}
+    _parameter_constraints = {"estimator": [HasMethods(["predict_proba"]), HasMethods(["predict"])]}
 
     def __init__(self, estimator):
         self.estimator = estimator
 
     def __sklearn_clone__(self):
         return clone_sharing(self, ["estimator"] if is_trained(self.estimator) else [])
+
+    @property
+    def task(self):
+        """``"classification"`` for an estimator with ``predict_proba``, else ``"regression"``."""
+        return "classification" if hasattr(self.estimator, "predict_proba") else "regression"
 
     def get_params(self, deep=True):
         """Parameters; a trained estimator's own are not offered, since they cannot be tuned here.
@@ -473,6 +495,11 @@ class SklearnTeacher(_TeacherAdapter):
         """
         self.check_fit_arguments(y, sample_weight)
         fit_params = {} if sample_weight is None else {"sample_weight": sample_weight}
+        if self.task == "regression":
+            fitted = is_trained(self.estimator)
+            self.estimator_ = self.estimator if fitted else clone(self.estimator).fit(X, y, **fit_params)
+            self.n_outputs_ = np.asarray(self.estimator_.predict(_safe_indexing(X, [0]))).reshape(1, -1).shape[1]
+            return self
         labels = None
         if is_trained(self.estimator):
             self.estimator_ = self.estimator
@@ -530,6 +557,8 @@ class SklearnTeacher(_TeacherAdapter):
         ndarray of shape (n_samples, n_classes), float64
         """
         check_is_fitted(self)
+        if self.task == "regression":
+            return self._predictions(X)
         proba = np.asarray(self.estimator_.predict_proba(X), dtype=np.float64)
         name = f"The teacher {type(self.estimator_).__name__}"
         expected_shape = (_num_samples(X), len(self.classes_))
@@ -540,3 +569,17 @@ class SklearnTeacher(_TeacherAdapter):
             )
         _check_finite(proba, name)
         return _log_of_probabilities(proba, name)
+
+    def _predictions(self, X):
+        """A regressor's ``predict(X)`` as a finite float64 array of shape (n_samples, n_outputs_)."""
+        predictions = np.asarray(self.estimator_.predict(X), dtype=np.float64)
+        name = f"The teacher {type(self.estimator_).__name__}"
+        n_rows = _num_samples(X)
+        if predictions.size != n_rows * self.n_outputs_:
+            raise ValueError(
+                f"{name}.predict must return one prediction per row and output, shape ({n_rows}, "
+                f"{self.n_outputs_}); got shape {predictions.shape}."
+            )
+        predictions = predictions.reshape(n_rows, self.n_outputs_)
+        _check_finite(predictions, name)
+        return predictions

@@ -1,12 +1,12 @@
 """scikit-learn's own estimator checks, run over every public estimator that learns."""
 
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.naive_bayes import GaussianNB
-from sklearn.tree import DecisionTreeClassifier
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skdistill import DistilledClassifier, MLPStudent
+from skdistill import DistilledClassifier, DistilledRegressor, MLPStudent
 from skdistill.students import RegressorStudent
 
 FLOAT32_SAMPLE_WEIGHT = (
@@ -38,6 +38,9 @@ def expected_failed_checks(estimator):
         DistilledClassifier(GaussianNB(), DecisionTreeClassifier(random_state=0)),
         DistilledClassifier(GaussianNB(), HistGradientBoostingClassifier(max_iter=20, random_state=0)),
         DistilledClassifier(GaussianNB(), Ridge()),
+        DistilledRegressor(DecisionTreeRegressor(max_depth=3, random_state=0), DecisionTreeRegressor(random_state=0)),
+        DistilledRegressor(LinearRegression(), Ridge(), alpha=0.0),
+        DistilledRegressor(Ridge(), MLPStudent(random_state=0), augment="noise", random_state=0),
         MLPStudent(random_state=0),
         RegressorStudent(Ridge()),
     ],

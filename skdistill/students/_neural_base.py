@@ -97,6 +97,8 @@ def _stratification_labels(targets):
     Labelled rows give their label; rows only the teacher labels (a transfer set, or all rows when
     ``y`` is None) give the teacher's most probable class, so that they are split too.
     """
+    if targets.classes is None:  # regression: nothing to stratify by
+        return None
     if targets.teacher_logits is None:
         return targets.y
     teacher_labels = np.argmax(targets.teacher_logits, axis=1)
@@ -221,7 +223,7 @@ class _BaseTorchStudent(PortablePickleMixin, LogitsPredictionMixin, ClassifierMi
         module.eval()
 
         self.module_ = module
-        self.classes_ = targets.classes
+        self._record_outputs(targets)
         self.n_iter_ = history.n_iter
         self.loss_curve_ = history.loss_curve
         # What partial_fit continues from: the stream of seeds. The optimizer is not kept (its moments
@@ -235,10 +237,10 @@ class _BaseTorchStudent(PortablePickleMixin, LogitsPredictionMixin, ClassifierMi
 
     def _new_module(self, X, targets, random_state):
         """A freshly initialised module on the training device, its output width checked."""
-        n_classes = len(targets.classes)
+        n_classes = targets.n_outputs
         module = self._initial_module(X.shape[1], n_classes, make_generator(seed_from(random_state)))
         module = module.to(resolve_device(self.device))
-        self._check_output_width(module, X[:2], n_classes)
+        self._check_output_width(module, X[:2], n_classes, regression=targets.classes is None)
         return module
 
     def _training_rows(self, module, X, targets, sample_weight, *, mean_one):
@@ -250,14 +252,14 @@ class _BaseTorchStudent(PortablePickleMixin, LogitsPredictionMixin, ClassifierMi
         device, dtype = module_device_and_dtype(module)
         rows = TrainingRows(
             X=as_tensor(X, dtype=dtype, device=device),
-            y=None if targets.y is None else torch.as_tensor(targets.y, dtype=torch.int64, device=device),
+            y=None if targets.y is None else targets.loss.label_tensor(targets.y, dtype=dtype, device=device),
             teacher_log_probs=None,
             weight=None,
         )
         if targets.loss.needs_teacher(targets.has_unlabelled_rows):
             rows.teacher_log_probs = targets.loss.teacher_term(targets.teacher_logits, dtype=dtype, device=device)
-        if targets.y is not None and targets.has_unlabelled_rows:
-            rows.labelled = torch.as_tensor(targets.y != UNLABELLED, dtype=dtype, device=device)
+        if targets.labelled is not None:
+            rows.labelled = torch.as_tensor(targets.labelled, dtype=dtype, device=device)
         if sample_weight is not None:
             weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
             rows.weight = torch.as_tensor(weight / weight.mean() if mean_one else weight, dtype=dtype, device=device)
@@ -324,7 +326,11 @@ class _BaseTorchStudent(PortablePickleMixin, LogitsPredictionMixin, ClassifierMi
         if first_call:
             self.check_params()
         X = validate_data(self, X, dtype=(np.float64, np.float32), reset=first_call)
-        if not first_call and not np.array_equal(targets.classes, self.classes_):
+        if not first_call and targets.classes is None and targets.n_outputs != getattr(self, "n_outputs_", None):
+            raise ValueError(
+                f"partial_fit got {targets.n_outputs} outputs, but earlier calls had {getattr(self, 'n_outputs_', None)}."
+            )
+        if not first_call and targets.classes is not None and not np.array_equal(targets.classes, self.classes_):
             raise ValueError(
                 f"partial_fit got classes {targets.classes.tolist()!r}, but earlier calls had "
                 f"{self.classes_.tolist()!r}."
@@ -336,7 +342,7 @@ class _BaseTorchStudent(PortablePickleMixin, LogitsPredictionMixin, ClassifierMi
             self._random_state = check_random_state(self.random_state)
             self.module_ = self._new_module(X, targets, self._random_state)
             self.__dict__.pop("_optimizer", None)
-            self.classes_ = targets.classes
+            self._record_outputs(targets)
             self.n_iter_ = 0
             self.loss_curve_ = []
             self.best_loss_ = float("inf")
@@ -382,13 +388,78 @@ class _BaseTorchStudent(PortablePickleMixin, LogitsPredictionMixin, ClassifierMi
                 stratify = y
         return train_test_split(np.arange(n_rows), test_size=n_validation, random_state=random_state, stratify=stratify)
 
-    def _check_output_width(self, module, X_probe, n_classes):
+    def _record_outputs(self, targets):
+        """``classes_`` for a classifier; ``n_outputs_`` (and no ``classes_``) for a regression head."""
+        if targets.classes is None:
+            self.n_outputs_ = targets.n_outputs
+            self.__dict__.pop("classes_", None)
+        else:
+            self.classes_ = targets.classes
+            self.__dict__.pop("n_outputs_", None)
+
+    def _is_regression_head(self):
+        return hasattr(self, "n_outputs_") and not hasattr(self, "classes_")
+
+    def predict(self, X):
+        """The most probable class of each row; for a regression head (trained by
+        :class:`~skdistill.DistilledRegressor`), its outputs.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,), or (n_samples, n_outputs) for a regression head of several outputs
+        """
+        if self._is_regression_head():
+            outputs = self._logits(X)
+            return outputs[:, 0] if outputs.shape[1] == 1 else outputs
+        return super().predict(X)
+
+    def predict_proba(self, X):
+        """Class probabilities, columns in the order of ``classes_`` (not for a regression head).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        self._refuse_regression_head("predict_proba")
+        return super().predict_proba(X)
+
+    def predict_log_proba(self, X):
+        """Log of the class probabilities, computed stably from the logits (not for a regression head).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        self._refuse_regression_head("predict_log_proba")
+        return super().predict_log_proba(X)
+
+    def _refuse_regression_head(self, method):
+        if self._is_regression_head():
+            raise AttributeError(
+                f"{type(self).__name__} was trained as a regression head (by DistilledRegressor), so it has no "
+                f"{method}; use predict."
+            )
+
+    def _check_output_width(self, module, X_probe, n_classes, *, regression=False):
+        what = "outputs of shape (n_samples, n_outputs)" if regression else "logits of shape (n_samples, n_classes)"
         device, dtype = module_device_and_dtype(module)
         scores = batched_forward(module, X_probe, batch_size=len(X_probe), device=device, dtype=dtype)
         if scores.ndim != 2 or scores.shape[1] != n_classes:
             raise ValueError(
-                f"The student module must return logits of shape (n_samples, n_classes) = (n, {n_classes}), "
-                f"one column per class; for {len(X_probe)} rows it returned shape {scores.shape}."
+                f"The student module must return {what} = (n, {n_classes}), "
+                f"one column per {'class' if regression is False else 'output'}; for {len(X_probe)} rows it returned shape {scores.shape}."
             )
 
     def _logits(self, X):
