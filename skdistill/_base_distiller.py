@@ -20,10 +20,11 @@ from sklearn.utils.validation import _check_sample_weight, _num_samples, validat
 
 from . import _cache
 from ._base import clone_sharing, refuse_nested, without_nested
+from ._ensemble import restored_teacher_parameter, teacher_parameter_state
 from ._portable import portable_state, restored_state
 from .augment import AUGMENTERS, as_augmenter
 from .students._routing import check_incremental, partial_fit_student
-from .teachers import SklearnTeacher, TorchTeacher, is_trained
+from .teachers import TorchTeacher, is_trained, shared_on_clone
 
 # In a pickled state: "the teacher is the fitted adapter's module" (see __getstate__).
 _TEACHER_ADAPTER_MODULE = "<skdistill: teacher_.module>"
@@ -70,6 +71,8 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
                 stand_in = copy.copy(self.teacher)
                 stand_in.module = _TEACHER_ADAPTER_MODULE
                 state = {**state, "teacher": stand_in}
+        else:  # several teachers: the fitted ensemble stores the modules
+            state = {**state, "teacher": teacher_parameter_state(self.teacher, adapter)}
         return portable_state(state)
 
     def __setstate__(self, state):
@@ -79,6 +82,8 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             state["teacher"] = state["teacher_"].module
         elif isinstance(teacher, TorchTeacher) and isinstance(teacher.module, str):
             teacher.module = state["teacher_"].module
+        else:
+            state["teacher"] = restored_teacher_parameter(teacher, state.get("teacher_"))
         super().__setstate__(state)
 
     def __sklearn_is_fitted__(self):
@@ -87,7 +92,7 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
 
     def _teacher_is_shared(self):
         """A trained teacher given as it is (not through an adapter) is shared by clone, never refitted."""
-        return not isinstance(self.teacher, (TorchTeacher, SklearnTeacher)) and is_trained(self.teacher)
+        return shared_on_clone(self.teacher)
 
     def __sklearn_clone__(self):
         return clone_sharing(self, ["teacher"] if self._teacher_is_shared() else [])

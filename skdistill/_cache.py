@@ -272,6 +272,9 @@ def fit_logits(teacher, X, y, sample_weight, *, memory):
         Read-only when it comes from the cache.
     """
 
+    if hasattr(teacher, "_fit_logits_with_memory"):  # an ensemble: each member cached on its own
+        return teacher._fit_logits_with_memory(X, y, sample_weight, memory=memory)
+
     def compute():
         logits = teacher.fit_logits(X, y, sample_weight=sample_weight)
         return teacher._fitted_state(), logits
@@ -356,6 +359,8 @@ def logits(teacher, X, *, memory):
     -------
     ndarray of shape (n_samples, n_classes)
     """
+    if hasattr(teacher, "_logits_with_memory"):  # an ensemble: each member cached on its own
+        return teacher._logits_with_memory(X, memory=memory)
     return _through_cache(lambda: teacher.logits(X), memory, "logits", teacher, X)
 
 

@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import DistillationTargets, check_at_least_two_classes, softmax_in_place, unchanged_on_failure
 from ._base_distiller import BaseDistiller
+from ._ensemble import TeacherEnsemble
 from ._soft_targets import UNLABELLED, align_classes, aligned_logits
 from .losses import LOSSES, as_loss
 from .metrics import fidelity_score, kl_divergence, total_variation
@@ -37,13 +38,14 @@ class DistilledClassifier(ClassifierMixin, BaseDistiller):
 
     Parameters
     ----------
-    teacher : torch.nn.Module, classifier with ``predict_proba``, TorchTeacher or SklearnTeacher
+    teacher : torch.nn.Module, classifier with ``predict_proba``, adapter or list of teachers
         The model to imitate. A torch module must return logits (wrap it in
         :class:`~skdistill.TorchTeacher` for probabilities, explicit class labels, device or batch
         size). A fitted scikit-learn classifier is used as it is, its ``predict_proba`` columns matched
         to the labels by value (``classes_``), not by position. An unfitted one is cloned and the clone
         fitted on ``X, y`` first. The teacher is never modified, and :func:`~sklearn.base.clone` (as in
-        grid search) shares a trained teacher rather than copying it.
+        grid search) shares a trained teacher rather than copying it. Several teachers: a
+        :class:`~skdistill.TeacherEnsemble`, or a list of teachers (an ensemble of equal weights).
     student : estimator, torch.nn.Module or None, default=None
         The model to train, used as a template: fit trains a copy, stored as ``student_``. ``None``
         means ``MLPStudent()``; a bare module is wrapped in :class:`~skdistill.TorchStudent`. Any
@@ -128,7 +130,7 @@ class DistilledClassifier(ClassifierMixin, BaseDistiller):
         Number of features seen in fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names of a DataFrame seen in fit.
-    teacher_ : TorchTeacher or SklearnTeacher
+    teacher_ : TorchTeacher, SklearnTeacher or TeacherEnsemble
         The fitted teacher adapter; its ``predict_proba`` gives the teacher's probabilities with
         columns in the order of ``teacher_.classes_``, which may differ from ``classes_``
         (:meth:`teacher_proba` gives them in the order of ``classes_``).
@@ -180,7 +182,7 @@ class DistilledClassifier(ClassifierMixin, BaseDistiller):
 
     _parameter_constraints = {
         **BaseDistiller._parameter_constraints,
-        "teacher": [torch.nn.Module, HasMethods(["predict_proba"])],
+        "teacher": [torch.nn.Module, HasMethods(["predict_proba"]), TeacherEnsemble, list],
         "T": [Interval(Real, 0, None, closed="neither")],
         "route": [StrOptions(set(ROUTES))],
         "loss": [StrOptions(set(LOSSES)), callable],

@@ -35,8 +35,15 @@ def is_trained(model):
     for a trained teacher only) and the adapters. Trained are: a torch module or a ``TorchTeacher``;
     a ``SklearnTeacher`` whose estimator is trained; a fitted model (as
     :func:`~sklearn.utils.validation.check_is_fitted` tells); a model without ``fit`` (any object
-    with ``predict_proba``).
+    with ``predict_proba``); a list of teachers or a ``TeacherEnsemble`` whose members (those not
+    dropped) all are.
     """
+    from ._ensemble import TeacherEnsemble  # it builds on this module
+
+    if isinstance(model, list):
+        return all(is_trained(teacher) for teacher in model)
+    if isinstance(model, TeacherEnsemble):
+        return is_trained(model._kept_teachers())
     if isinstance(model, (torch.nn.Module, TorchTeacher)):
         return True
     if isinstance(model, SklearnTeacher):
@@ -50,26 +57,44 @@ def is_trained(model):
     return True
 
 
+def shared_on_clone(teacher):
+    """Whether :func:`~sklearn.base.clone` passes ``teacher`` on as it is instead of copying it.
+
+    A trained model given as it is is only read, so every clone shares it; so is a list of teachers,
+    whose members are only read too (unfitted ones are cloned before fitting). An adapter is cloned,
+    and shares its own trained model.
+    """
+    if isinstance(teacher, list):
+        return True
+    return not isinstance(teacher, _TeacherAdapter) and is_trained(teacher)
+
+
 def as_teacher(teacher):
     """Wrap a user's teacher in its adapter (unfitted); adapters given by the user are cloned.
 
     Parameters
     ----------
-    teacher : torch.nn.Module, classifier with ``predict_proba``, TorchTeacher or SklearnTeacher
+    teacher : torch.nn.Module, classifier with ``predict_proba``, adapter or list of teachers
+        A list is a :class:`~skdistill.TeacherEnsemble` of equal weights.
 
     Returns
     -------
-    TorchTeacher or SklearnTeacher
+    TorchTeacher, SklearnTeacher or TeacherEnsemble
     """
-    if isinstance(teacher, (TorchTeacher, SklearnTeacher)):
+    if isinstance(teacher, _TeacherAdapter):
         return clone(teacher)
+    if isinstance(teacher, list):
+        from ._ensemble import ensemble_of  # it builds on this module
+
+        return ensemble_of(teacher)
     if isinstance(teacher, torch.nn.Module):
         return TorchTeacher(teacher)
     if hasattr(teacher, "predict_proba") or hasattr(teacher, "predict"):
         return SklearnTeacher(teacher)
     raise TypeError(
         "teacher must be a torch.nn.Module, a scikit-learn classifier with predict_proba (fitted or "
-        f"not), a TorchTeacher or a SklearnTeacher; got {type(teacher).__name__}."
+        f"not), a TorchTeacher, a SklearnTeacher, a TeacherEnsemble or a list of teachers; got "
+        f"{type(teacher).__name__}."
     )
 
 

@@ -6,7 +6,7 @@ from sklearn.naive_bayes import GaussianNB
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skdistill import DistilledClassifier, DistilledRegressor, MLPStudent
+from skdistill import DistilledClassifier, DistilledRegressor, MLPStudent, TeacherEnsemble
 from skdistill.students import RegressorStudent
 
 FLOAT32_SAMPLE_WEIGHT = (
@@ -24,6 +24,8 @@ def expected_failed_checks(estimator):
 # Classical students are checked with a GaussianNB teacher, whose fit with integer weights is exactly a
 # fit on repeated rows; an iterative teacher (LogisticRegression, tol=1e-4) would blur that check by its
 # own solver tolerance. The logistic student gets a tight tol for the same reason.
+# Several teachers (a TeacherEnsemble, and a plain list) are checked through the distiller, as the other
+# teacher adapters are; the ensemble's logistic teacher gets a tight tol too.
 # TorchStudent and TorchTeacher are left out: their modules have a fixed input width, and the checks
 # fit on data of many widths. TorchTeacher does not learn from data at all (it wraps a trained model).
 # DistilledClassifier.partial_fit is offered only with a trained teacher, which has a fixed input width
@@ -38,6 +40,11 @@ def expected_failed_checks(estimator):
         DistilledClassifier(GaussianNB(), DecisionTreeClassifier(random_state=0)),
         DistilledClassifier(GaussianNB(), HistGradientBoostingClassifier(max_iter=20, random_state=0)),
         DistilledClassifier(GaussianNB(), Ridge()),
+        DistilledClassifier(
+            TeacherEnsemble([("nb", GaussianNB()), ("lr", LogisticRegression(tol=1e-10, max_iter=1000))], weights=[2, 1]),
+            LogisticRegression(tol=1e-10, max_iter=1000),
+        ),
+        DistilledClassifier([GaussianNB(), DecisionTreeClassifier(max_depth=3, random_state=0)], DecisionTreeClassifier(random_state=0)),
         DistilledRegressor(DecisionTreeRegressor(max_depth=3, random_state=0), DecisionTreeRegressor(random_state=0)),
         DistilledRegressor(LinearRegression(), Ridge(), alpha=0.0),
         DistilledRegressor(Ridge(), MLPStudent(random_state=0), augment="noise", random_state=0),

@@ -9,6 +9,7 @@ pytest.importorskip("matplotlib")  # skdistill.display's examples draw
 
 MODULES = [
     "skdistill._classifier",
+    "skdistill._ensemble",
     "skdistill.losses",
     "skdistill.teachers",
     "skdistill.students._mlp",
