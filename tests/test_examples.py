@@ -84,3 +84,18 @@ def test_transfer_set_example_compares_every_augmenter():
     rows = dict(re.findall(r"^(None|noise|munge|mixup|tree on labels)\s+([\d.]+)", output, re.M))
     assert set(rows) == {"None", "noise", "munge", "mixup", "tree on labels"}
     assert all(0.5 < float(value) <= 1.0 for value in rows.values())
+
+
+@pytest.mark.slow
+def test_regression_to_tree_prints_fidelity_over_splits_and_rules():
+    output = run_example("plot_regression_to_tree.py")
+    rows = {
+        name: float(mean)
+        for name, mean in re.findall(r"^(network vs truth|distilled tree vs network|tree on targets vs network)\s+(-?[\d.]+)", output, re.M)
+    }
+    assert set(rows) == {"network vs truth", "distilled tree vs network", "tree on targets vs network"}, output
+    assert rows["network vs truth"] > 0.8  # the teacher is worth imitating
+    assert 0.3 < rows["distilled tree vs network"] <= 1.0
+    rules = [line for line in output.splitlines() if line.startswith("|---")]
+    assert rules and all(re.match(r"^\|--- x\d [<>]=? ", line) for line in rules)
+    assert "value: [" in output
