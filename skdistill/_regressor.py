@@ -63,6 +63,9 @@ class DistilledRegressor(RegressorMixin, BaseDistiller):
         Seeds the augmentation.
     memory : None, str, joblib.Memory or False, default=None
         Where the teacher's outputs are cached, as in :class:`~skdistill.DistilledClassifier`.
+    teacher_cv : None, int, cross-validation generator or iterable, default=None
+        Out-of-fold teacher predictions for an unfitted teacher, as in
+        :class:`~skdistill.DistilledClassifier` (folds are not stratified for regression).
 
     Attributes
     ----------
@@ -115,6 +118,7 @@ class DistilledRegressor(RegressorMixin, BaseDistiller):
         augment_size=1.0,
         random_state=None,
         memory=None,
+        teacher_cv=None,
     ):
         self.teacher = teacher
         self.student = student
@@ -123,6 +127,7 @@ class DistilledRegressor(RegressorMixin, BaseDistiller):
         self.augment_size = augment_size
         self.random_state = random_state
         self.memory = memory
+        self.teacher_cv = teacher_cv
 
     @_fit_context(prefer_skip_nested_validation=False)
     @unchanged_on_failure

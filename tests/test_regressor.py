@@ -264,3 +264,15 @@ def test_a_failed_refit_leaves_the_previous_fit_whole(regression_data):
         reg.fit(X, np.column_stack([y, y]), X_unlabeled=X[:, :2])
     np.testing.assert_array_equal(reg.predict(X), before)
     assert reg.n_outputs_ == 1
+
+
+def test_out_of_fold_teacher_predictions(regression_data):
+    from sklearn.model_selection import KFold, cross_val_predict
+
+    X, y = regression_data
+    forest = RandomForestRegressor(n_estimators=10, random_state=0)
+    reg = DistilledRegressor(forest, LinearRegression(), alpha=0.0, teacher_cv=KFold(3)).fit(X, y)
+    out_of_fold = cross_val_predict(forest, X, y, cv=KFold(3))
+    np.testing.assert_allclose(reg.student_.coef_, LinearRegression().fit(X, out_of_fold).coef_, rtol=1e-10)
+    # The teacher kept is the one fitted on every row.
+    np.testing.assert_array_equal(reg.teacher_predict(X), clone(forest).fit(X, y).predict(X))
