@@ -98,8 +98,8 @@ class TeacherEnsemble(_TeacherAdapter):
         The fitted adapter of each member not dropped, in order.
     named_teachers_ : dict
         The same, by name.
-    weights_ : ndarray of shape (n_teachers_,)
-        The weights of ``teachers_``, divided by their sum.
+    weights_ : ndarray of shape (n_kept,)
+        The weights of ``teachers_`` (``n_kept`` members, those not dropped), divided by their sum.
     classes_ : ndarray of shape (n_classes,)
         Classification: the labels scored by the members (all of them, sorted).
     n_outputs_ : int
