@@ -310,6 +310,8 @@ def out_of_fold_logits(teacher, X, y, sample_weight, splits, *, memory):
         Row ``i``: the outputs of the teacher fitted without the fold holding ``i`` out, columns in the
         order of the fitted ``teacher.classes_`` (when it has classes).
     """
+    if hasattr(teacher, "_out_of_fold_logits_with_memory"):  # an ensemble: each member cached on its own
+        return teacher._out_of_fold_logits_with_memory(X, y, sample_weight, splits, memory=memory)
     unfitted = clone(teacher)
     fit_logits(teacher, X, y, sample_weight, memory=memory)
     classes = getattr(teacher, "classes_", None)

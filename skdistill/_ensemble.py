@@ -19,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 from . import _cache
 from ._base import _SharedByClone, refuse_nested
 from ._portable import portable_state, restored_state
-from .teachers import TorchTeacher, _log_of_probabilities, _TeacherAdapter, as_teacher, shared_on_clone
+from .teachers import TorchTeacher, _log_of_probabilities, _TeacherAdapter, as_teacher, is_trained, shared_on_clone
 
 __all__ = ["TeacherEnsemble", "ensemble_of"]
 
@@ -133,7 +133,9 @@ class TeacherEnsemble(_TeacherAdapter):
 
     Under a distiller, each member's outputs are cached on their own (see the distiller's
     ``memory``), so changing only ``weights`` or ``combine``, as a grid search over
-    ``teacher__weights`` does, runs no teacher again.
+    ``teacher__weights`` does, runs no teacher again. With the distiller's ``teacher_cv``, an
+    unfitted member's outputs on the training rows are out-of-fold and a trained member's are its
+    outputs as they are; they are then combined as above.
 
     Examples
     --------
@@ -428,6 +430,21 @@ class TeacherEnsemble(_TeacherAdapter):
             _with_name(name, adapter.check_fit_arguments, y, sample_weight)
         outputs = [
             _with_name(name, _cache.fit_logits, adapter, X, y, sample_weight, memory=memory)
+            for name, adapter in zip(names, adapters)
+        ]
+        self._record_members(names, adapters, weights, task)
+        return self._combined(outputs)
+
+    def _out_of_fold_logits_with_memory(self, X, y, sample_weight, splits, *, memory):
+        """Out-of-fold outputs (``teacher_cv``): an unfitted member's come from its fold fits, a trained
+        member's are its outputs as they are; each member goes through the cache on its own."""
+        names, adapters, weights, task = self._members()
+        for name, adapter in zip(names, adapters):
+            _with_name(name, adapter.check_fit_arguments, y, sample_weight)
+        outputs = [
+            _with_name(name, _cache.fit_logits, adapter, X, y, sample_weight, memory=memory)
+            if is_trained(adapter)
+            else _with_name(name, _cache.out_of_fold_logits, adapter, X, y, sample_weight, splits, memory=memory)
             for name, adapter in zip(names, adapters)
         ]
         self._record_members(names, adapters, weights, task)

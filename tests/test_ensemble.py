@@ -311,6 +311,33 @@ def test_a_member_hits_the_outputs_of_the_same_teacher_used_alone(data, teacher_
     assert teacher_cache_info().hits == 1  # the module; the forest ran once
 
 
+def test_out_of_fold_outputs_come_from_each_unfitted_members_fold_fits(data, teacher_module):
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    from skdistill import _cache
+
+    X, y = data
+    splits = list(StratifiedKFold(3).split(X, y))
+    ensemble = TeacherEnsemble([("net", teacher_module), ("logistic", LogisticRegression())], weights=[1, 3], combine="proba")
+    outputs = _cache.out_of_fold_logits(ensemble, X, y, None, splits, memory=False)
+    out_of_fold = cross_val_predict(LogisticRegression(), X, y, cv=splits, method="predict_proba")
+    np.testing.assert_allclose(softmax(outputs, axis=1), 0.25 * module_proba(teacher_module, X) + 0.75 * out_of_fold, rtol=1e-5)
+    assert ensemble.named_teachers_["logistic"].estimator_.coef_.shape == (3, X.shape[1])  # fitted on all rows
+
+
+def test_a_grid_over_the_weights_with_teacher_cv_fits_each_member_once_per_fold(data, teacher_module):
+    X, y = data
+    SCORED.rows, FITS.count = 0, 0
+    ensemble = TeacherEnsemble([("net", RowCountingModule(teacher_module)), ("logistic", FitCountingLogisticRegression())])
+    search = GridSearchCV(
+        DistilledClassifier(ensemble, student(), teacher_cv=3), {"teacher__weights": [[1, 0], [1, 1], [1, 3]]}, cv=2
+    )
+    search.fit(X, y)
+    # Per fit of the search (2 folds, then the refit): the logistic member on all rows and on 3 folds.
+    assert FITS.count == (2 + 1) * (1 + 3)
+    assert SCORED.rows == 2 * (len(X) // 2) + len(X)  # the trained member: its outputs, once per fit
+
+
 def test_memory_false_caches_no_member(data, teacher_module, forest):
     X, y = data
     clf = DistilledClassifier([teacher_module, forest], student(), memory=False).fit(X, y)
