@@ -19,6 +19,7 @@ from .students._regression import (
     partial_fit_regressor,
     regression_predictions,
 )
+from ._ensemble import TeacherEnsemble
 from .teachers import TorchTeacher, as_teacher, is_trained
 
 _FIDELITY_METRICS = {"r2": regression_fidelity_score, "mean_absolute_difference": mean_absolute_difference}
@@ -39,8 +40,9 @@ class DistilledRegressor(RegressorMixin, BaseDistiller):
 
     Parameters
     ----------
-    teacher : torch.nn.Module, regressor with ``predict``, TorchTeacher or SklearnTeacher
-        The model to imitate. A torch module returns the predictions, shape (n, n_outputs) or (n,)
+    teacher : torch.nn.Module, regressor with ``predict``, TorchTeacher, SklearnTeacher, TeacherEnsemble or list
+        The model to imitate (a list of teachers, or a :class:`~skdistill.TeacherEnsemble`, averages
+        several teachers' predictions with weights). A torch module returns the predictions, shape (n, n_outputs) or (n,)
         (it is wrapped in ``TorchTeacher(module, output="values")``; pass such a
         :class:`~skdistill.TorchTeacher` yourself for a device or batch size). A fitted regressor is
         used as it is; an unfitted one is cloned and the clone fitted on ``X, y`` first. A classifier
@@ -104,7 +106,7 @@ class DistilledRegressor(RegressorMixin, BaseDistiller):
 
     _parameter_constraints = {
         **BaseDistiller._parameter_constraints,
-        "teacher": [torch.nn.Module, HasMethods(["predict"])],
+        "teacher": [torch.nn.Module, HasMethods(["predict"]), TeacherEnsemble, list],
     }
     _y_validation = {"y_numeric": True, "multi_output": True}
 
@@ -192,8 +194,9 @@ class DistilledRegressor(RegressorMixin, BaseDistiller):
         pass
 
     def _teacher_adapter(self):
-        teacher = TorchTeacher(self.teacher, output="values") if isinstance(self.teacher, torch.nn.Module) else None
-        teacher = teacher if teacher is not None else as_teacher(self.teacher)
+        teacher = as_teacher(_predicting_values(self.teacher))
+        if isinstance(teacher, TeacherEnsemble):  # its bare torch members predict values too
+            teacher.teachers = [(name, _predicting_values(member)) for name, member in teacher.teachers]
         if teacher.task != "regression":
             inner = getattr(teacher, "estimator", getattr(teacher, "module", teacher))
             raise ValueError(
@@ -308,3 +311,8 @@ class DistilledRegressor(RegressorMixin, BaseDistiller):
         tags.target_tags.required = not (pure_distillation and is_trained(self.teacher))
         tags.target_tags.multi_output = True
         return tags
+
+
+def _predicting_values(teacher):
+    """A bare torch module as a regression teacher (``TorchTeacher(module, output="values")``); others as given."""
+    return TorchTeacher(teacher, output="values") if isinstance(teacher, torch.nn.Module) else teacher

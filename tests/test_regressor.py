@@ -276,3 +276,21 @@ def test_out_of_fold_teacher_predictions(regression_data):
     np.testing.assert_allclose(reg.student_.coef_, LinearRegression().fit(X, out_of_fold).coef_, rtol=1e-10)
     # The teacher kept is the one fitted on every row.
     np.testing.assert_array_equal(reg.teacher_predict(X), clone(forest).fit(X, y).predict(X))
+
+
+def test_several_regression_teachers_are_averaged(regression_data):
+    from skdistill import TeacherEnsemble
+
+    X, y = regression_data
+    net = regression_net()
+    ridge = Ridge().fit(X, y)
+    with torch.inference_mode():
+        net_predictions = net(torch.as_tensor(X)).numpy()[:, 0].astype(np.float64)
+    listed = DistilledRegressor([net, ridge], LinearRegression(), alpha=0.0).fit(X, y)
+    np.testing.assert_allclose(listed.teacher_predict(X), (net_predictions + ridge.predict(X)) / 2, rtol=1e-5)
+    weighted = DistilledRegressor(
+        TeacherEnsemble([("net", net), ("ridge", ridge)], weights=[0, 1]), LinearRegression(), alpha=0.0
+    ).fit(X, y)
+    np.testing.assert_allclose(weighted.teacher_predict(X), ridge.predict(X), rtol=1e-10)
+    only_nets = DistilledRegressor([net, regression_net(seed=1)], LinearRegression(), alpha=0.0).fit(X, y)
+    assert only_nets.teacher_predict(X).shape == (len(X),)
