@@ -4,7 +4,7 @@ from numbers import Real
 
 import numpy as np
 import torch
-from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.base import ClassifierMixin, _fit_context, clone
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
@@ -18,7 +18,7 @@ from .losses import LOSSES, as_loss
 from .metrics import fidelity_score, kl_divergence, total_variation
 from .students import MLPStudent, as_student
 from .students._routing import ROUTES
-from .students._soft_weights import learns_incrementally_from_weights
+from .students._routes import REGISTRY
 from .teachers import TorchTeacher, as_teacher, is_trained
 
 
@@ -244,7 +244,7 @@ class DistilledClassifier(ClassifierMixin, BaseDistiller):
     def _check_student_learns_incrementally(self):
         student = MLPStudent() if self.student is None else self.student
         if not (isinstance(student, torch.nn.Module) or hasattr(student, "partial_fit_distill")):
-            if not learns_incrementally_from_weights(student):
+            if not REGISTRY["sample_weight"].learns_incrementally(student):
                 raise AttributeError(
                     f"partial_fit needs a student that learns incrementally; {type(student).__name__} has no "
                     "partial_fit taking classes and sample_weight. Use MLPStudent, TorchStudent, "
@@ -338,17 +338,15 @@ class DistilledClassifier(ClassifierMixin, BaseDistiller):
         )
 
     def _stream_teacher(self, classes):
-        """The teacher adapter for ``partial_fit``: it knows its labels, or gets them from ``classes``."""
+        """The teacher adapter for ``partial_fit``: it knows its labels, or gets them from ``classes``.
+
+        So do the torch members of an ensemble, since one chunk's ``y`` may lack some labels.
+        """
         teacher = as_teacher(self.teacher)
-        if isinstance(teacher, TorchTeacher) and teacher.classes is None:
-            if classes is None:
-                raise ValueError(
-                    "classes must be passed on the first call to partial_fit with a torch teacher that does not "
-                    "name its labels: pass partial_fit(X, y, classes=[...]) (the sorted labels scored by the "
-                    "module's columns), or TorchTeacher(module, classes=[...])."
-                )
-            teacher.set_params(classes=np.unique(classes))
-        return teacher
+        if isinstance(teacher, TeacherEnsemble):
+            teacher.teachers = [(name, _naming_labels(member, classes)) for name, member in teacher.teachers]
+            return teacher
+        return _naming_labels(teacher, classes)
 
     def _check_stream_continues(self, teacher, student, classes):
         all_classes = self.classes_
@@ -470,6 +468,21 @@ class DistilledClassifier(ClassifierMixin, BaseDistiller):
         pure_distillation = isinstance(self.alpha, Real) and self.alpha == 0
         tags.target_tags.required = not (pure_distillation and is_trained(self.teacher))
         return tags
+
+
+def _naming_labels(teacher, classes):
+    """A torch teacher told which label each column scores (``classes``, sorted); others as they are."""
+    if isinstance(teacher, torch.nn.Module):
+        teacher = TorchTeacher(teacher)
+    if not isinstance(teacher, TorchTeacher) or teacher.classes is not None:
+        return teacher
+    if classes is None:
+        raise ValueError(
+            "classes must be passed on the first call to partial_fit with a torch teacher that does not "
+            "name its labels: pass partial_fit(X, y, classes=[...]) (the sorted labels scored by the "
+            "module's columns), or TorchTeacher(module, classes=[...])."
+        )
+    return clone(teacher).set_params(classes=np.unique(classes))
 
 
 def _check_student_output(output, student_classes, student, method):

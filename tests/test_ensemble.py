@@ -486,3 +486,22 @@ def test_a_regression_ensemble_of_a_module_and_a_regressor(data):
         net_outputs = net(torch.from_numpy(X)).double().numpy().ravel()
     expected = 0.5 * net_outputs + 0.5 * Ridge().fit(X, y).predict(X)
     np.testing.assert_allclose(regressor.teacher_predict(X).ravel(), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_partial_fit_names_the_labels_of_torch_members(data):
+    """A chunk's y may lack labels: the torch members learn theirs from partial_fit's classes."""
+    from sklearn.linear_model import SGDClassifier
+
+    X, y = data
+    labels = np.array(["ant", "bee", "cat"])[y]
+    clf = DistilledClassifier(
+        [make_teacher_module(seed=0), make_teacher_module(seed=1)], SGDClassifier(loss="log_loss", random_state=0)
+    )
+    clf.partial_fit(X[:50], labels[:50], classes=["ant", "bee", "cat"])
+    clf.partial_fit(X[50:], labels[50:])
+    assert clf.classes_.tolist() == ["ant", "bee", "cat"]
+    assert set(clf.predict(X)) <= {"ant", "bee", "cat"}
+    with pytest.raises(ValueError, match="classes must be passed on the first call"):
+        DistilledClassifier([make_teacher_module(), make_teacher_module(seed=1)], SGDClassifier(loss="log_loss")).partial_fit(
+            X[:50], labels[:50]
+        )
