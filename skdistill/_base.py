@@ -2,6 +2,7 @@
 
 import copy
 import functools
+import types
 from dataclasses import dataclass
 
 import numpy as np
@@ -71,6 +72,48 @@ def unchanged_on_failure(method):
             raise
 
     return atomic
+
+
+class _AvailableIf:
+    """A method that exists only when ``check(instance)`` passes; otherwise an ``AttributeError`` says why.
+
+    Like :func:`sklearn.utils.metaestimators.available_if` (``hasattr`` is False when the check
+    fails), except that the reason the check gives is in the message users see, not only in the
+    chained exception.
+    """
+
+    def __init__(self, method, check):
+        self.method = method
+        self.check = check
+        functools.update_wrapper(self, method)
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self.method  # on the class: the function, with its docstring
+        try:
+            self.check(instance)
+        except AttributeError as exc:
+            raise AttributeError(f"This {type(instance).__name__!r} has no attribute {self.name!r}: {exc}") from exc
+        return types.MethodType(self.method, instance)
+
+
+def available_if(check):
+    """Decorate a method so that it exists only when ``check(instance)`` does not raise ``AttributeError``.
+
+    Parameters
+    ----------
+    check : callable
+        Raises ``AttributeError`` with the reason when the method is not available.
+
+    Returns
+    -------
+    callable
+        A decorator.
+    """
+    return lambda method: _AvailableIf(method, check)
 
 
 def without_nested(params, name, *, when):

@@ -6,11 +6,16 @@ import numpy as np
 import torch
 from sklearn.base import ClassifierMixin, _fit_context, clone
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import DistillationTargets, check_at_least_two_classes, softmax_in_place, unchanged_on_failure
+from ._base import (
+    DistillationTargets,
+    available_if,
+    check_at_least_two_classes,
+    softmax_in_place,
+    unchanged_on_failure,
+)
 from ._base_distiller import BaseDistiller
 from ._ensemble import TeacherEnsemble
 from ._soft_targets import UNLABELLED, align_classes, aligned_logits

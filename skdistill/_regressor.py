@@ -6,10 +6,9 @@ import numpy as np
 import torch
 from sklearn.base import RegressorMixin, _fit_context, clone
 from sklearn.utils._param_validation import HasMethods
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import RegressionTargets, unchanged_on_failure
+from ._base import RegressionTargets, available_if, unchanged_on_failure
 from ._base_distiller import BaseDistiller
 from .metrics import mean_absolute_difference, regression_fidelity_score
 from .students import MLPStudent
