@@ -29,9 +29,7 @@ from conftest import make_teacher_module
 @pytest.fixture
 def data():
     """(X, y): 90 distinct rows, 4 features, 3 classes, labels as strings."""
-    X, y = make_classification(
-        n_samples=90, n_features=4, n_informative=3, n_redundant=0, n_classes=3, random_state=0
-    )
+    X, y = make_classification(n_samples=90, n_features=4, n_informative=3, n_redundant=0, n_classes=3, random_state=0)
     return X, np.array(["ant", "bee", "cat"])[y]
 
 
@@ -216,9 +214,11 @@ def test_a_fold_whose_other_rows_miss_a_class_is_refused(data):
     # A class of one row is held out by the one fold that holds it, even when stratified.
     y = y.copy()
     y[-1] = "dog"
-    with pytest.warns(UserWarning, match="least populated class"):
-        with pytest.raises(ValueError, match="fold 3 of 3: .* class 'dog' \\(1 rows in y"):
-            DistilledClassifier(counting_forest(), LogisticRegression(), teacher_cv=3).fit(X, y)
+    with (
+        pytest.warns(UserWarning, match="least populated class"),
+        pytest.raises(ValueError, match="fold 3 of 3: .* class 'dog' \\(1 rows in y"),
+    ):
+        DistilledClassifier(counting_forest(), LogisticRegression(), teacher_cv=3).fit(X, y)
     assert FITS.count == 0
 
 
@@ -242,4 +242,3 @@ def test_partial_fit_refuses_teacher_cv(data):
     with pytest.raises(ValueError, match="partial_fit uses a trained teacher as it is"):
         clf.partial_fit(X, y)
     assert not hasattr(clf, "student_")
-
