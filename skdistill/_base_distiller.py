@@ -144,7 +144,7 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         if hasattr(student, "check_fit_arguments"):
             student.check_fit_arguments(sample_weight)
         augmenter = as_augmenter(self.augment)
-        self._check_teacher_fits(teacher, X_checked, y)
+        self._check_before_teacher_runs(teacher, student, X_checked, y)
 
         # The teacher: fitted if needed and run once on the labelled rows (all of them, with their
         # weights), then on the transfer set. Rows of weight 0 are then left out of the student's data.
@@ -232,8 +232,9 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         self.route_ = getattr(student, "route", getattr(self, "route_", "native"))
         return self
 
-    def _check_teacher_fits(self, teacher, X, y):
-        """Raise, before the teacher's pass over the data, if its outputs cannot serve these targets."""
+    def _check_before_teacher_runs(self, teacher, student, X, y):
+        """Raise, before the teacher's pass over the data, if its outputs cannot serve these targets or
+        this student."""
 
     def _check_incremental(self, student):
         """Raise, before any work, if the student adapter cannot learn chunk by chunk."""

@@ -314,6 +314,13 @@ class DistilledClassifier(ClassifierMixin, BaseDistiller):
     def _student_adapter(self):
         return as_student(self.student, self.route, loss=self._loss())
 
+    def _check_before_teacher_runs(self, teacher, student, X, y):
+        """The student's route must handle the number of classes (liblinear takes two only)."""
+        if hasattr(student, "check_n_classes") and y is not None:
+            known = getattr(getattr(teacher, "estimator", None), "classes_", None)  # a fitted scikit-learn teacher
+            n_classes = max(len(np.unique(y)), 0 if known is None or not is_trained(teacher) else len(known))
+            student.check_n_classes(n_classes)
+
     def _output_space(self, teacher, y):
         """The sorted classes and the teacher's column scoring each; every label of ``y`` must be one."""
         return align_classes(teacher.classes_, y, hint=teacher._relabel_hint)

@@ -208,7 +208,7 @@ class DistilledRegressor(RegressorMixin, BaseDistiller):
     def _student_adapter(self):
         return as_regression_student(self.student)
 
-    def _check_teacher_fits(self, teacher, X, y):
+    def _check_before_teacher_runs(self, teacher, student, X, y):
         """A trained teacher's width must match y's; checked on one row, before the teacher's full pass."""
         if y is None or not is_trained(self.teacher):
             return

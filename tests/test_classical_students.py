@@ -463,3 +463,21 @@ def test_classical_students_survive_pickling(data, student):
     restored = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
     np.testing.assert_array_equal(restored.teacher_proba(X), clf.teacher_proba(X))
+
+
+def test_liblinear_student_with_more_than_two_classes_is_refused_before_the_teacher_runs(data):
+    """liblinear fits two classes only; found from y before the teacher scores a row (issue 13)."""
+    from conftest import CountingModule, make_teacher_module
+
+    X, y = data
+    counting = CountingModule(make_teacher_module())
+    student = LogisticRegression(solver="liblinear", penalty="l1")
+    with pytest.raises(ValueError, match="solver='liblinear'.* two classes only, and there are 3.*saga"):
+        DistilledClassifier(counting, student).fit(X, y)
+    assert counting.rows_scored == 0
+    # A fitted scikit-learn teacher's classes count too (it scores 3, y holds 2), and two classes are fine.
+    binary = y < 2
+    with pytest.raises(ValueError, match="two classes only, and there are 3"):
+        DistilledClassifier(LogisticRegression().fit(X, y), student).fit(X[binary], y[binary])
+    clf = DistilledClassifier(make_teacher_module(n_classes=2), student).fit(X[binary], y[binary])
+    assert clf.route_ == "sample_weight" and clf.predict(X[:3]).shape == (3,)

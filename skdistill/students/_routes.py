@@ -48,6 +48,9 @@ class Route:
     def check_fit_arguments(self, student, sample_weight):
         """Raise now, before any work, if ``sample_weight`` cannot reach ``student``."""
 
+    def check_n_classes(self, student, n_classes):
+        """Raise now, before any work, if this route cannot train ``student`` on ``n_classes`` classes."""
+
     def fit(self, student, X, targets, sample_weight=None):
         """Fit ``student`` (or a clone) on ``targets``; return ``(fitted, output_classes)``.
 
@@ -152,6 +155,14 @@ class SampleWeightRoute(Route):
         if params.get("class_weight") == "balanced_subsample":
             return "class_weight='balanced_subsample' has no soft-label equivalent; use 'balanced'"
         return None
+
+    def check_n_classes(self, student, n_classes):
+        params = student.get_params(deep=False)
+        if isinstance(student, LogisticRegression) and params.get("solver") == "liblinear" and n_classes > 2:
+            raise ValueError(
+                f"LogisticRegression(solver='liblinear') handles two classes only, and there are {n_classes}. "
+                "Use solver='saga' (it takes penalty='l1' too) or another solver."
+            )
 
     def fit(self, student, X, targets, sample_weight=None):
         arguments = (student, X, targets.soft_targets(), targets.classes, sample_weight)

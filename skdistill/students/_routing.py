@@ -106,6 +106,15 @@ class SoftLabelStudent:
         """
         REGISTRY[self.route].check_fit_arguments(self.estimator, sample_weight)
 
+    def check_n_classes(self, n_classes):
+        """Raise now (before any work) if this route cannot train the student on ``n_classes`` classes.
+
+        Parameters
+        ----------
+        n_classes : int
+        """
+        REGISTRY[self.route].check_n_classes(self.estimator, n_classes)
+
     def fit_distill(self, X, targets, sample_weight=None):
         """Fit a clone of the estimator to ``targets.soft_targets()``; return the fitted student.
 
