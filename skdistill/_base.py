@@ -275,6 +275,9 @@ class LogitsPredictionMixin:
     The class defines ``_logits(X)`` (checks included) and ``classes_``, the label of each column.
     """
 
+    def _check_gives_probabilities(self, method):
+        """Raise ``AttributeError`` if this fitted model has no class probabilities (a regression head)."""
+
     def predict_proba(self, X):
         """Class probabilities, columns in the order of ``classes_``.
 
@@ -286,6 +289,7 @@ class LogitsPredictionMixin:
         -------
         ndarray of shape (n_samples, n_classes)
         """
+        self._check_gives_probabilities("predict_proba")
         return softmax_in_place(self._logits(X))  # _logits returns a fresh array
 
     def predict_log_proba(self, X):
@@ -299,6 +303,7 @@ class LogitsPredictionMixin:
         -------
         ndarray of shape (n_samples, n_classes)
         """
+        self._check_gives_probabilities("predict_log_proba")
         return log_softmax(self._logits(X), axis=1)
 
     def predict(self, X):

@@ -417,35 +417,7 @@ class _BaseTorchStudent(PortablePickleMixin, LogitsPredictionMixin, ClassifierMi
             return outputs[:, 0] if outputs.shape[1] == 1 else outputs
         return super().predict(X)
 
-    def predict_proba(self, X):
-        """Class probabilities, columns in the order of ``classes_`` (not for a regression head).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-        """
-        self._refuse_regression_head("predict_proba")
-        return super().predict_proba(X)
-
-    def predict_log_proba(self, X):
-        """Log of the class probabilities, computed stably from the logits (not for a regression head).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-        """
-        self._refuse_regression_head("predict_log_proba")
-        return super().predict_log_proba(X)
-
-    def _refuse_regression_head(self, method):
+    def _check_gives_probabilities(self, method):
         if self._is_regression_head():
             raise AttributeError(
                 f"{type(self).__name__} was trained as a regression head (by DistilledRegressor), so it has no "
