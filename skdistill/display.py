@@ -5,9 +5,15 @@ keeps the numbers it drew as attributes, and exposes ``figure_`` and ``ax_``. ma
 optional dependency (``pip install "skdistill[plot]"``).
 """
 
+from collections.abc import Mapping
+
 import numpy as np
 from sklearn.metrics import confusion_matrix
 from sklearn.utils.validation import check_is_fitted
+
+from ._classifier import DistilledClassifier
+from ._regressor import DistilledRegressor
+from .metrics import _distiller_and_input
 
 __all__ = ["FidelityDisplay", "GridSearchHeatmapDisplay", "ReliabilityDisplay"]
 
@@ -27,6 +33,29 @@ def _axes(ax):
     if ax is None:
         _, ax = _pyplot().subplots()
     return ax
+
+
+def _fitted_classifier_and_input(estimator, X, display, *, draws):
+    """The fitted ``DistilledClassifier`` in ``estimator`` (itself, or a Pipeline's last step) and its input.
+
+    A ``DistilledRegressor`` is refused: its teacher and student predict values, not classes or
+    probabilities.
+    """
+    check_is_fitted(estimator)
+    distiller, X = _distiller_and_input(estimator, X)
+    if isinstance(distiller, DistilledRegressor):
+        raise ValueError(
+            f"{display} draws {draws}, which a DistilledRegressor does not predict: it predicts values. To "
+            "see how closely its student follows the teacher, plot one against the other: "
+            "sklearn.metrics.PredictionErrorDisplay.from_predictions(distiller.teacher_predict(X), "
+            "distiller.predict(X), kind='actual_vs_predicted')."
+        )
+    if not isinstance(distiller, DistilledClassifier):
+        raise TypeError(
+            f"{display}.from_estimator needs a fitted DistilledClassifier, or a Pipeline ending in one; got "
+            f"{type(distiller).__name__}."
+        )
+    return distiller, X
 
 
 class FidelityDisplay:
@@ -92,7 +121,11 @@ class FidelityDisplay:
 
         Parameters
         ----------
-        estimator : DistilledClassifier
+        estimator : DistilledClassifier or Pipeline
+            A fitted distiller, or a fitted pipeline ending in one (``X`` then goes through the
+            pipeline's other steps first), as for :func:`~skdistill.metrics.fidelity_scorer`.
+            A ``DistilledRegressor`` is refused with a ``ValueError`` that says how to plot its
+            predictions against the teacher's instead.
         X : array-like of shape (n_samples, n_features)
         ax : matplotlib Axes, default=None
 
@@ -100,9 +133,11 @@ class FidelityDisplay:
         -------
         FidelityDisplay
         """
-        check_is_fitted(estimator)
-        teacher_labels = estimator.classes_[estimator.teacher_proba(X).argmax(axis=1)]
-        return cls.from_predictions(teacher_labels, estimator.predict(X), labels=estimator.classes_, ax=ax)
+        distiller, X = _fitted_classifier_and_input(
+            estimator, X, "FidelityDisplay", draws="how often student and teacher predict the same class"
+        )
+        teacher_labels = distiller.classes_[distiller.teacher_proba(X).argmax(axis=1)]
+        return cls.from_predictions(teacher_labels, distiller.predict(X), labels=distiller.classes_, ax=ax)
 
     def plot(self, *, ax=None):
         """Draw on ``ax`` (a new figure when None).
@@ -204,7 +239,10 @@ class ReliabilityDisplay:
 
         Parameters
         ----------
-        estimator : DistilledClassifier
+        estimator : DistilledClassifier or Pipeline
+            A fitted distiller, or a fitted pipeline ending in one (``X`` then goes through the
+            pipeline's other steps first). A ``DistilledRegressor`` is refused with a ``ValueError``:
+            a reliability diagram needs probabilities.
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
         n_bins : int, default=10
@@ -214,9 +252,11 @@ class ReliabilityDisplay:
         -------
         ReliabilityDisplay
         """
-        check_is_fitted(estimator)
-        probabilities = {"teacher": estimator.teacher_proba(X), "student": estimator.predict_proba(X)}
-        return cls.from_predictions(y, probabilities, labels=estimator.classes_, n_bins=n_bins, ax=ax)
+        distiller, X = _fitted_classifier_and_input(
+            estimator, X, "ReliabilityDisplay", draws="the calibration of predicted class probabilities"
+        )
+        probabilities = {"teacher": distiller.teacher_proba(X), "student": distiller.predict_proba(X)}
+        return cls.from_predictions(y, probabilities, labels=distiller.classes_, n_bins=n_bins, ax=ax)
 
     def plot(self, *, ax=None):
         """Draw on ``ax`` (a new figure when None).
@@ -247,12 +287,19 @@ class ReliabilityDisplay:
 class GridSearchHeatmapDisplay:
     """Heatmap of a cross-validated score over two grid-search parameters (``T`` x ``alpha`` by default).
 
+    When the search varied other parameters too, each cell shows the best score over them (the
+    highest, as the search ranks candidates); the title names those parameters.
+
     Parameters
     ----------
     scores : ndarray of shape (n_y_values, n_x_values)
         Best score over the other parameters for each pair (NaN where a pair was not searched).
     x_values, y_values : ndarray
     x_label, y_label : str
+    score_name : str, default=None
+        The ``cv_results_`` key drawn (``"mean_test_accuracy"``); shown in the title when given.
+    best_over : list of str, default=()
+        The other searched parameters, each cell's best being taken over them; shown in the title.
 
     Attributes
     ----------
@@ -269,39 +316,68 @@ class GridSearchHeatmapDisplay:
     [[0.8, 0.9], [0.7, 0.6]]
     """
 
-    def __init__(self, scores, x_values, y_values, x_label, y_label):
+    def __init__(self, scores, x_values, y_values, x_label, y_label, *, score_name=None, best_over=()):
         self.scores = scores
         self.x_values = x_values
         self.y_values = y_values
         self.x_label = x_label
         self.y_label = y_label
+        self.score_name = score_name
+        self.best_over = best_over
 
     @classmethod
-    def from_cv_results(cls, cv_results, *, x="T", y="alpha", score="mean_test_score", ax=None):
-        """Draw ``score`` over parameters ``x`` and ``y`` of ``GridSearchCV.cv_results_``.
+    def from_cv_results(cls, cv_results, *, x="T", y="alpha", score=None, ax=None):
+        """Draw a score of a grid search over its parameters ``x`` and ``y``.
+
+        Each cell is the best mean score (the highest) over the search's other parameters, if it
+        varied any; the title then says so (``best over student__C``), and ``best_over`` lists them.
 
         Parameters
         ----------
-        cv_results : dict
-            ``cv_results_`` of a fitted search.
+        cv_results : dict or fitted search
+            ``cv_results_`` of a fitted :class:`~sklearn.model_selection.GridSearchCV` (or any search
+            with the same ``cv_results_``), or the fitted search itself.
         x, y : str, default="T", "alpha"
             Parameter names; a suffix is enough (``"T"`` finds ``distilledclassifier__T`` in a pipeline).
-        score : str, default="mean_test_score"
+        score : str, default=None
+            The score to draw: a name given in the search's ``scoring`` dict (``"fidelity"``) or a key of
+            ``cv_results_`` (``"mean_test_fidelity"``). By default, ``"mean_test_score"`` for a search
+            with one score; for a search with several, the one it refits on (``refit="accuracy"``) when
+            the search itself is given. Otherwise a ``ValueError`` lists the scores to choose from.
         ax : matplotlib Axes, default=None
 
         Returns
         -------
         GridSearchHeatmapDisplay
         """
+        refit = None
+        if not isinstance(cv_results, Mapping):
+            check_is_fitted(cv_results, "cv_results_")
+            refit, cv_results = getattr(cv_results, "refit", None), cv_results.cv_results_
+        score_key = _score_key(cv_results, score, refit)
         x_key, y_key = _param_key(cv_results, x), _param_key(cv_results, y)
         x_column, y_column = np.asarray(cv_results[x_key], dtype=object), np.asarray(cv_results[y_key], dtype=object)
         x_values = np.array(sorted(set(x_column.tolist())), dtype=object)
         y_values = np.array(sorted(set(y_column.tolist())), dtype=object)
         scores = np.full((len(y_values), len(x_values)), np.nan)
-        for x_value, y_value, value in zip(x_column, y_column, np.asarray(cv_results[score], dtype=float)):
+        for x_value, y_value, value in zip(x_column, y_column, np.asarray(cv_results[score_key], dtype=float)):
             i, j = y_values.tolist().index(y_value), x_values.tolist().index(x_value)
             scores[i, j] = value if np.isnan(scores[i, j]) else max(scores[i, j], value)
-        return cls(scores, x_values, y_values, x_key.removeprefix("param_"), y_key.removeprefix("param_")).plot(ax=ax)
+        best_over = [
+            key.removeprefix("param_")
+            for key in cv_results
+            if key.startswith("param_") and key not in (x_key, y_key) and _varies(cv_results[key])
+        ]
+        display = cls(
+            scores,
+            x_values,
+            y_values,
+            x_key.removeprefix("param_"),
+            y_key.removeprefix("param_"),
+            score_name=score_key,
+            best_over=best_over,
+        )
+        return display.plot(ax=ax)
 
     def plot(self, *, ax=None):
         """Draw on ``ax`` (a new figure when None).
@@ -324,9 +400,40 @@ class GridSearchHeatmapDisplay:
         ax.set_yticks(np.arange(len(self.y_values)), [str(v) for v in self.y_values])
         ax.set_xlabel(self.x_label)
         ax.set_ylabel(self.y_label)
+        title = [self.score_name] if self.score_name else []
+        if self.best_over:
+            title.append(f"best over {', '.join(self.best_over)}")
+        ax.set_title("\n".join(title))
         ax.figure.colorbar(self.im_, ax=ax)
         self.ax_, self.figure_ = ax, ax.figure
         return self
+
+
+def _score_key(cv_results, score, refit):
+    """The ``cv_results`` key of the score to draw (see ``GridSearchHeatmapDisplay.from_cv_results``)."""
+    names = [key.removeprefix("mean_test_") for key in cv_results if key.startswith("mean_test_")]
+    if score is None:
+        if "mean_test_score" in cv_results:
+            return "mean_test_score"
+        if isinstance(refit, str) and f"mean_test_{refit}" in cv_results:
+            return f"mean_test_{refit}"
+        raise ValueError(
+            f"The search has several scores, {names}; pass score= one of them (or pass the fitted search "
+            "itself with refit= naming one, to draw that one)."
+        )
+    for key in (score, f"mean_test_{score}"):
+        if key in cv_results:
+            return key
+    raise ValueError(f"score={score!r} is not a score of this search; its scores are {names}.")
+
+
+def _varies(column):
+    """Whether a ``param_*`` column of ``cv_results`` takes more than one value (a masked entry counts as one)."""
+    if isinstance(column, np.ma.MaskedArray):
+        column = [None if masked else repr(value) for value, masked in zip(column.data, np.ma.getmaskarray(column))]
+    else:
+        column = [repr(value) for value in column]
+    return len(set(column)) > 1
 
 
 def _param_key(cv_results, name):

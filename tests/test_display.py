@@ -4,18 +4,20 @@ import sys
 
 import numpy as np
 import pytest
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import confusion_matrix
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.metrics import PredictionErrorDisplay, confusion_matrix
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.tree import DecisionTreeClassifier
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
 
-from skdistill import DistilledClassifier  # noqa: E402
+from skdistill import DistilledClassifier, DistilledRegressor  # noqa: E402
 from skdistill.display import FidelityDisplay, GridSearchHeatmapDisplay, ReliabilityDisplay  # noqa: E402
+from skdistill.metrics import fidelity_scorer  # noqa: E402
 
 
 @pytest.fixture
@@ -81,6 +83,131 @@ def test_heatmap_from_a_pipeline_search(data):
     assert display.ax_.get_xlabel() == "distilledclassifier__T"
     with pytest.raises(ValueError, match="'gamma' must match exactly one searched parameter"):
         GridSearchHeatmapDisplay.from_cv_results(search.cv_results_, x="gamma")
+
+
+def _drawn(display, cv_results, score_key, x_key, y_key):
+    """Check every cell against the best of its candidates in ``cv_results``."""
+    best = {}
+    for params, score in zip(cv_results["params"], cv_results[score_key]):
+        cell = (params[y_key], params[x_key])
+        best[cell] = max(best.get(cell, -np.inf), score)
+    for (y_value, x_value), score in best.items():
+        i, j = display.y_values.tolist().index(y_value), display.x_values.tolist().index(x_value)
+        assert display.im_.get_array()[i, j] == pytest.approx(score)
+
+
+@pytest.fixture
+def multi_metric_search(data):
+    """The user guide's search: two scores, refit on accuracy."""
+    X, y = data
+    return GridSearchCV(
+        make_pipeline(StandardScaler(), DistilledClassifier(LogisticRegression(), DecisionTreeClassifier(max_depth=2))),
+        {"distilledclassifier__T": [1.0, 4.0], "distilledclassifier__alpha": [0.0, 1.0]},
+        scoring={"accuracy": "accuracy", "fidelity": fidelity_scorer},
+        refit="accuracy",
+        cv=3,
+    ).fit(X, y)
+
+
+def test_heatmap_of_a_multi_metric_search_draws_the_refit_score(multi_metric_search):
+    search = multi_metric_search
+    assert not np.allclose(search.cv_results_["mean_test_accuracy"], search.cv_results_["mean_test_fidelity"])
+    display = GridSearchHeatmapDisplay.from_cv_results(search)
+    assert display.score_name == "mean_test_accuracy"
+    assert display.ax_.get_title() == "mean_test_accuracy"
+    _drawn(display, search.cv_results_, "mean_test_accuracy", "distilledclassifier__T", "distilledclassifier__alpha")
+
+    for score in ("fidelity", "mean_test_fidelity"):
+        display = GridSearchHeatmapDisplay.from_cv_results(search, score=score)
+        assert display.score_name == "mean_test_fidelity"
+        _drawn(
+            display, search.cv_results_, "mean_test_fidelity", "distilledclassifier__T", "distilledclassifier__alpha"
+        )
+
+
+def test_heatmap_of_several_scores_says_which_it_can_draw(multi_metric_search):
+    # cv_results_ alone does not say which score the search refits on
+    with pytest.raises(ValueError, match=r"several scores, \['accuracy', 'fidelity'\]; pass score="):
+        GridSearchHeatmapDisplay.from_cv_results(multi_metric_search.cv_results_)
+    with pytest.raises(ValueError, match=r"score='f1' is not a score of this search; its scores are \['accuracy'"):
+        GridSearchHeatmapDisplay.from_cv_results(multi_metric_search, score="f1")
+
+
+def test_heatmap_says_it_shows_the_best_over_a_third_parameter(data):
+    X, y = data
+    search = GridSearchCV(
+        DistilledClassifier(LogisticRegression(), DecisionTreeClassifier(random_state=0)),
+        {"T": [1.0, 4.0], "alpha": [0.0, 1.0], "student__max_depth": [1, 3]},
+        cv=3,
+    ).fit(X, y)
+    display = GridSearchHeatmapDisplay.from_cv_results(search)
+    assert display.best_over == ["student__max_depth"]
+    assert display.ax_.get_title() == "mean_test_score\nbest over student__max_depth"
+    # ParameterGrid varies the last of the sorted names fastest: scores[T, alpha, max_depth]
+    scores = np.asarray(search.cv_results_["mean_test_score"]).reshape(2, 2, 2)
+    assert not np.array_equal(scores[..., 0], scores[..., 1])  # the depth matters, so the maximum shows
+    np.testing.assert_allclose(display.im_.get_array(), scores.max(axis=2).T)
+
+
+def test_heatmap_of_two_parameters_names_no_others():
+    cv_results = {
+        "param_T": np.ma.MaskedArray([1, 1, 4, 4], dtype=object),
+        "param_alpha": np.ma.MaskedArray([0.0, 0.5, 0.0, 0.5], dtype=object),
+        "param_student__C": np.ma.MaskedArray([1.0, 1.0, 1.0, 1.0], dtype=object),  # searched with one value
+        "mean_test_score": [0.8, 0.7, 0.9, 0.6],
+    }
+    display = GridSearchHeatmapDisplay.from_cv_results(cv_results)
+    assert display.best_over == []
+    assert display.ax_.get_title() == "mean_test_score"
+
+
+@pytest.mark.parametrize("display_class", [FidelityDisplay, ReliabilityDisplay])
+def test_displays_accept_a_pipeline_ending_in_a_distiller(data, display_class):
+    X, y = data
+    pipeline = make_pipeline(
+        StandardScaler(), DistilledClassifier(LogisticRegression(), DecisionTreeClassifier(max_depth=2, random_state=0))
+    ).fit(X[:100] * 10 + 3, y[:100])
+    X_test, y_test = X[100:] * 10 + 3, y[100:]
+    args = (X_test,) if display_class is FidelityDisplay else (X_test, y_test)
+    from_pipeline = display_class.from_estimator(pipeline, *args)
+
+    distiller, X_scaled = pipeline[-1], pipeline[:-1].transform(X_test)
+    direct = display_class.from_estimator(distiller, X_scaled, *args[1:])
+    if display_class is FidelityDisplay:
+        np.testing.assert_array_equal(from_pipeline.matrix, direct.matrix)
+        assert from_pipeline.fidelity == fidelity_scorer(pipeline, X_test)
+    else:
+        for name in ("teacher", "student"):
+            np.testing.assert_array_equal(from_pipeline.curves[name][0], direct.curves[name][0])
+            np.testing.assert_array_equal(from_pipeline.curves[name][1], direct.curves[name][1])
+
+
+@pytest.mark.parametrize("display_class", [FidelityDisplay, ReliabilityDisplay])
+def test_displays_refuse_a_regressor_and_say_what_to_draw(data, display_class):
+    X, y = data
+    regressor = DistilledRegressor(Ridge(), DecisionTreeRegressor(max_depth=3), alpha=0.0)
+    pipeline = make_pipeline(StandardScaler(), regressor).fit(X[:100], y[:100].astype(float))
+    args = (X[100:],) if display_class is FidelityDisplay else (X[100:], y[100:])
+    with pytest.raises(ValueError, match=rf"{display_class.__name__} draws .* a DistilledRegressor does not predict"):
+        display_class.from_estimator(pipeline, *args)
+
+    # the plot the message suggests instead draws
+    distiller, X_scaled = pipeline[-1], pipeline[:-1].transform(X[100:])
+    display = PredictionErrorDisplay.from_predictions(
+        distiller.teacher_predict(X_scaled), distiller.predict(X_scaled), kind="actual_vs_predicted"
+    )
+    assert display.ax_ is not None
+
+
+def test_displays_refuse_what_is_not_a_fitted_distiller(data):
+    X, y = data
+    with pytest.raises(
+        TypeError, match="needs a fitted DistilledClassifier, or a Pipeline ending in one; got Logistic"
+    ):
+        FidelityDisplay.from_estimator(make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y), X)
+    unfitted = make_pipeline(StandardScaler(), DistilledClassifier(LogisticRegression()))
+    with pytest.raises(NotFittedError):
+        ReliabilityDisplay.from_estimator(unfitted, X, y)
 
 
 def test_a_clear_error_without_matplotlib(monkeypatch):
