@@ -12,7 +12,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import InvalidParameterError
 
 from conftest import make_teacher_module
-from skdistill import MLPStudent, TorchStudent
+from skdistill import DistilledClassifier, MLPStudent, TorchStudent
 from skdistill.students._training import TrainingRows, train
 
 
@@ -170,6 +170,21 @@ def test_callable_optimizer_gets_lr_and_weight_decay(data):
         fast_mlp(optimizer=make_sgd, learning_rate_init=0.05, weight_decay=0.001).fit(X, y)
         fast_mlp(optimizer=functools.partial(torch.optim.SGD, momentum=0.9)).fit(X, y)
     assert calls == [(0.05, 0.001)]
+
+
+def test_an_optimizer_that_does_not_take_lr_and_weight_decay_is_refused_before_the_teacher_runs(data):
+    X, y = data
+    expected = r"optimizer\(parameters, lr=learning_rate_init, weight_decay=weight_decay\).*<lambda>\(params\)"
+    student = fast_mlp(optimizer=lambda params: torch.optim.SGD(params, lr=0.1))
+    with pytest.raises(TypeError, match=expected):
+        student.fit(X, y)
+    assert not hasattr(student, "module_")
+
+    teacher, rows_scored = small_net(), []
+    teacher.register_forward_hook(lambda module, inputs, output: rows_scored.append(len(output)))
+    with pytest.raises(TypeError, match=expected):
+        DistilledClassifier(teacher, student).fit(X, y)
+    assert rows_scored == []
 
 
 def test_verbose_shows_a_progress_bar_with_the_loss(data, capsys):

@@ -71,7 +71,10 @@ class MLPStudent(_BaseTorchStudent):
     optimizer : {"adam", "adamw", "sgd"} or callable, default="adam"
         ``"adam"`` and ``"adamw"`` use torch's fused kernel where it runs (CUDA; CPU from torch 2.4).
         ``"sgd"`` is SGD with Nesterov momentum 0.9. A callable is called as
-        ``optimizer(parameters, lr=learning_rate_init, weight_decay=weight_decay)``.
+        ``optimizer(parameters, lr=learning_rate_init, weight_decay=weight_decay)`` and must return a
+        :class:`torch.optim.Optimizer`, e.g. ``functools.partial(torch.optim.SGD, momentum=0.5)``; one
+        that does not accept both keywords (``lambda params: ...``) is refused with a ``TypeError``
+        before any work.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the rows, stop when the validation loss stops improving, and
         keep the weights of the best validation epoch.

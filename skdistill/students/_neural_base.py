@@ -1,6 +1,7 @@
 """The base of neural students: training knobs, fit on labels or from a teacher, batched prediction."""
 
 import importlib.util
+import inspect
 import warnings
 from numbers import Integral, Real
 
@@ -79,6 +80,24 @@ def _fused_kernel_available(parameters):
     return all(p.is_floating_point() for p in parameters) and devices <= ({"cuda", "cpu"} if cpu_ok else {"cuda"})
 
 
+def _check_optimizer_signature(optimizer):
+    """Refuse, before any work, a callable optimizer that cannot be called as ``_make_optimizer`` calls it."""
+    try:
+        signature = inspect.signature(optimizer)
+    except (TypeError, ValueError):  # some callables implemented in C have none: trust them
+        return
+    try:
+        signature.bind([], lr=0.001, weight_decay=0.0)
+    except TypeError as exc:
+        name = getattr(optimizer, "__qualname__", type(optimizer).__name__)
+        raise TypeError(
+            f"optimizer is called as optimizer(parameters, lr=learning_rate_init, weight_decay=weight_decay) "
+            f"and must return a torch.optim.Optimizer, but {name}{signature} cannot be called so ({exc}). "
+            "Accept both keywords, e.g. functools.partial(torch.optim.SGD, momentum=0.9), or "
+            "lambda parameters, lr, weight_decay: torch.optim.SGD(parameters, lr=lr, weight_decay=weight_decay)."
+        ) from None
+
+
 def _make_optimizer(optimizer, parameters, *, lr, weight_decay):
     parameters = list(parameters)
     if optimizer in ("adam", "adamw"):
@@ -132,6 +151,8 @@ class _BaseTorchStudent(PortablePickleMixin, LogitsPredictionMixin, ClassifierMi
     def check_params(self):
         """Validate the parameters now, before any work; raise a clear error if one is wrong."""
         self._validate_params()
+        if callable(self.optimizer):
+            _check_optimizer_signature(self.optimizer)
         resolve_device(self.device)
         if self.verbose:
             _require_tqdm()
