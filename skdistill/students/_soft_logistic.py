@@ -33,22 +33,34 @@ def logistic_penalty(estimator):
     return penalty
 
 
-def _objective(packed, X, Q, weight, l2_strength, n_coef_rows, fit_intercept):
+def _objective(packed, X, weighted_Q, weighted_mass, l2_strength, n_coef_rows, fit_intercept):
+    """The weighted soft cross-entropy and its gradient.
+
+    ``weighted_Q = weight * Q`` and ``weighted_mass = weight * Q.sum(axis=1)`` are computed once per
+    fit: on small data (digits: 900 x 64, 10 classes) the per-call temporaries were most of the time.
+    """
     n_features = X.shape[1]
     coef = packed[: n_coef_rows * n_features].reshape(n_coef_rows, n_features)
-    intercept = packed[n_coef_rows * n_features :] if fit_intercept else np.zeros(n_coef_rows)
-    Z = X @ coef.T + intercept
+    Z = X @ coef.T
+    if fit_intercept:
+        Z += packed[n_coef_rows * n_features :]
     if n_coef_rows == 1:  # binary: one score z, p(class 1) = sigmoid(z)
         z = Z[:, 0]
-        loss_rows = -(Q[:, 1] * log_expit(z) + Q[:, 0] * log_expit(-z))
-        grad_Z = (Q.sum(axis=1) * expit(z) - Q[:, 1])[:, None]
+        value = -(weighted_Q[:, 1] @ log_expit(z) + weighted_Q[:, 0] @ log_expit(-z))
+        grad_Z = (weighted_mass * expit(z) - weighted_Q[:, 1])[:, None]
     else:
-        log_norm = logsumexp(Z, axis=1)
-        loss_rows = Q.sum(axis=1) * log_norm - (Q * Z).sum(axis=1)
-        grad_Z = Q.sum(axis=1)[:, None] * softmax(Z, axis=1) - Q
-    grad_Z *= weight[:, None]
-    value = weight @ loss_rows + 0.5 * l2_strength * (coef * coef).sum()
-    grad_coef = grad_Z.T @ X + l2_strength * coef
+        # softmax and its log-normaliser from one exponential
+        Z_max = Z.max(axis=1, keepdims=True)
+        exp_Z = np.exp(Z - Z_max)
+        norm = exp_Z.sum(axis=1)
+        log_norm = np.log(norm) + Z_max[:, 0]
+        value = weighted_mass @ log_norm - np.vdot(weighted_Q, Z)
+        exp_Z *= (weighted_mass / norm)[:, None]
+        grad_Z = exp_Z
+        grad_Z -= weighted_Q
+    value += 0.5 * l2_strength * np.vdot(coef, coef)
+    grad_coef = grad_Z.T @ X
+    grad_coef += l2_strength * coef
     grad = grad_coef.ravel()
     if fit_intercept:
         grad = np.concatenate([grad, grad_Z.sum(axis=0)])
@@ -89,7 +101,7 @@ def fit_soft_logistic(estimator, X, soft_labels, classes, sample_weight=None):
         np.zeros(n_params),
         method="L-BFGS-B",
         jac=True,
-        args=(X, Q, weight, l2_strength, n_coef_rows, estimator.fit_intercept),
+        args=(X, Q * weight[:, None], Q.sum(axis=1) * weight, l2_strength, n_coef_rows, estimator.fit_intercept),
         options={"maxiter": estimator.max_iter, "maxls": 50, "gtol": estimator.tol, "ftol": 64 * np.finfo(float).eps},
     )
     if result.nit >= estimator.max_iter:
