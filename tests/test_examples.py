@@ -99,3 +99,29 @@ def test_regression_to_tree_prints_fidelity_over_splits_and_rules():
     rules = [line for line in output.splitlines() if line.startswith("|---")]
     assert rules and all(re.match(r"^\|--- x\d [<>]=? ", line) for line in rules)
     assert "value: [" in output
+
+
+@pytest.mark.slow
+def test_ensemble_teachers_example_compares_the_ensemble_with_each_teacher():
+    output = run_example("plot_ensemble_teachers.py")
+    assert re.search(r"^over 4 splits, held-out rows", output, re.M), output
+    rows = {
+        name: tuple(float(value) for value in values)
+        for name, *values in re.findall(
+            r"^((?:network|boosting|ensemble) \(teacher\)|student on labels|student <- \w+(?:, \+ unlabelled)?)"
+            r"\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)$",
+            output,
+            re.M,
+        )
+    }
+    teachers = ["network", "boosting", "ensemble"]
+    expected = {f"{name} (teacher)" for name in teachers} | {"student on labels"}
+    expected |= {f"student <- {name}{suffix}" for name in teachers for suffix in ("", ", + unlabelled")}
+    assert set(rows) == expected, output
+    for name, (mean, low, high, agreement) in rows.items():
+        assert 0.0 <= low <= mean <= high <= 1.0, name
+        assert 0.0 <= agreement <= 1.0, name
+    assert rows["ensemble (teacher)"][3] == 1.0  # the agreement column compares with the ensemble itself
+    assert all(rows[f"{name} (teacher)"][0] > 0.4 for name in teachers)  # four classes: chance is about 0.25
+    # Distilled with unlabelled rows, the student follows the ensemble more closely than on labels alone.
+    assert rows["student <- ensemble, + unlabelled"][3] > rows["student on labels"][3]
