@@ -124,6 +124,12 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         -------
         self : estimator
         """
+        nested = sorted(key for key in params if key.startswith("teacher__"))
+        if isinstance(self.teacher, list) and nested:
+            raise ValueError(
+                f"Cannot set {', '.join(nested)}: a list of teachers is shorthand for equal weights and is used as "
+                "it is. To tune the weights or the members' parameters, pass TeacherEnsemble([(name, teacher), ...])."
+            )
         refuse_nested(params, "teacher", when=self._teacher_is_shared())
         return super().set_params(**params)
 
@@ -144,7 +150,7 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         if hasattr(student, "check_fit_arguments"):
             student.check_fit_arguments(sample_weight)
         augmenter = as_augmenter(self.augment)
-        self._check_before_teacher_runs(teacher, student, X_checked, y)
+        self._check_before_teacher_runs(teacher, student, X, y)
 
         # The teacher: fitted if needed and run once on the labelled rows (all of them, with their
         # weights), then on the transfer set. Rows of weight 0 are then left out of the student's data.
@@ -201,7 +207,7 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             teacher = self._stream_teacher(classes)
             augmenter = as_augmenter(self.augment)  # checked before the teacher runs
             teacher.fit(X_checked[:1])
-            space = self._output_space(teacher, classes)
+            space = self._first_stream_space(teacher, classes, y)
             # One stream of random draws over all calls: each chunk gets its own synthetic rows.
             augment_random_state = check_random_state(self.random_state)
         else:
@@ -235,6 +241,10 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
     def _check_before_teacher_runs(self, teacher, student, X, y):
         """Raise, before the teacher's pass over the data, if its outputs cannot serve these targets or
         this student."""
+
+    def _first_stream_space(self, teacher, classes, y):
+        """The output space of a stream, on its first ``partial_fit`` call."""
+        return self._output_space(teacher, classes)
 
     def _check_incremental(self, student):
         """Raise, before any work, if the student adapter cannot learn chunk by chunk."""

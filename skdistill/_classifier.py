@@ -89,9 +89,11 @@ class DistilledClassifier(ClassifierMixin, BaseDistiller):
         returning a tensor of shape ``(n_samples,)`` (one loss per row; the training loop applies
         sample weights and the mean) is your own: ``teacher_logits`` are the teacher's, aligned to
         ``classes_``, and ``y`` holds class indices, ``-1`` for a row without a label (a transfer-set
-        row), or is ``None``. Classical students learn the soft targets of ``"kl"``; with ``"mse"`` a
-        regressor student fits the logits (route ``"regression_logits"``), and other classical
-        students, like any classical student with a callable, are refused.
+        row), or is ``None``. Classical students learn the soft targets of ``"kl"``. With ``"mse"`` a
+        regressor student is fitted to the log of the soft targets, centred (route
+        ``"regression_logits"``): that is the teacher's centred logits only for ``alpha=0`` and
+        ``T=1``; otherwise ``T`` and ``alpha`` shape the targets as they do for ``"kl"``. Other
+        classical students, like any classical student with a callable, are refused.
     augment : {"noise", "munge", "mixup"}, augmenter, callable or None, default=None
         Transfer-set augmentation: synthetic rows, made in ``fit`` from the training rows only, that
         the teacher labels and the student learns (as unlabelled rows). A name uses the default
@@ -187,7 +189,8 @@ class DistilledClassifier(ClassifierMixin, BaseDistiller):
 
     _parameter_constraints = {
         **BaseDistiller._parameter_constraints,
-        "teacher": [torch.nn.Module, HasMethods(["predict_proba"]), TeacherEnsemble, list],
+        # A regressor (predict only) passes here so that the error can say to use DistilledRegressor.
+        "teacher": [torch.nn.Module, HasMethods(["predict_proba"]), HasMethods(["predict"]), TeacherEnsemble, list],
         "T": [Interval(Real, 0, None, closed="neither")],
         "route": [StrOptions(set(ROUTES))],
         "loss": [StrOptions(set(LOSSES)), callable],
@@ -305,9 +308,10 @@ class DistilledClassifier(ClassifierMixin, BaseDistiller):
     def _teacher_adapter(self):
         teacher = as_teacher(self.teacher)
         if teacher.task != "classification":
+            inner = getattr(teacher, "estimator", getattr(teacher, "module", teacher))
             raise ValueError(
-                "The teacher predicts values (a regression teacher), but DistilledClassifier needs class scores. "
-                "Use DistilledRegressor to distil a regressor."
+                f"The teacher {type(inner).__name__} predicts values (a regression teacher), but DistilledClassifier "
+                "needs class scores. Use DistilledRegressor to distil a regressor."
             )
         return teacher
 

@@ -181,7 +181,10 @@ class TeacherEnsemble(_TeacherAdapter):
             stand_in.teachers = [
                 (name, _SharedByClone(teacher) if shared_on_clone(teacher) else teacher) for name, teacher in pairs
             ]
-        return BaseEstimator.__sklearn_clone__(stand_in)
+        cloned = BaseEstimator.__sklearn_clone__(stand_in)
+        if "_default_task" in vars(self):  # a distiller's hint survives the clones it makes (folds, probes)
+            cloned._default_task = self._default_task
+        return cloned
 
     def get_params(self, deep=True):
         """Get parameters: with ``deep=True``, also each member by name and an unfitted member's own.

@@ -5,6 +5,7 @@ from numbers import Real
 import numpy as np
 import torch
 from sklearn.base import RegressorMixin, _fit_context, clone
+from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -194,8 +195,8 @@ class DistilledRegressor(RegressorMixin, BaseDistiller):
 
     def _teacher_adapter(self):
         teacher = as_teacher(_predicting_values(self.teacher))
-        if isinstance(teacher, TeacherEnsemble):  # its bare torch members predict values too
-            teacher.teachers = [(name, _predicting_values(member)) for name, member in teacher.teachers]
+        if isinstance(teacher, TeacherEnsemble):  # an ensemble of bare torch modules predicts values too
+            teacher._default_task = "regression"
         if teacher.task != "regression":
             inner = getattr(teacher, "estimator", getattr(teacher, "module", teacher))
             raise ValueError(
@@ -212,7 +213,7 @@ class DistilledRegressor(RegressorMixin, BaseDistiller):
         """A trained teacher's width must match y's; checked on one row, before the teacher's full pass."""
         if y is None or not is_trained(self.teacher):
             return
-        probe = clone(teacher).fit_logits(X[:1])  # a clone shares the trained model, and leaves the adapter as it is
+        probe = clone(teacher).fit_logits(_safe_indexing(X, [0]))  # a DataFrame stays one (named columns)  # a clone shares the trained model, and leaves the adapter as it is
         self._output_space(teacher, y, n_outputs=probe.shape[1])
 
     def _output_space(self, teacher, y, n_outputs=None):
@@ -225,6 +226,9 @@ class DistilledRegressor(RegressorMixin, BaseDistiller):
                     f"The teacher predicts {n_outputs} output(s) per row, but y has {y_outputs}; they must match."
                 )
         return (n_outputs, np.ndim(y) if y is not None else (1 if n_outputs == 1 else 2))
+
+    def _first_stream_space(self, teacher, classes, y):
+        return self._output_space(teacher, y)
 
     def _fitted_space(self):
         return self.n_outputs_, self._y_ndim
@@ -268,6 +272,11 @@ class DistilledRegressor(RegressorMixin, BaseDistiller):
         check_is_fitted(self)
         X_checked = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
         predictions = regression_predictions(self.student_, X if hasattr(X, "iloc") else X_checked)
+        if not np.isfinite(predictions).all():
+            raise ValueError(
+                f"The student {type(self.student_).__name__}.predict returned NaN or infinite values for "
+                f"{int((~np.isfinite(predictions)).any(axis=1).sum())} of {len(predictions)} rows."
+            )
         return predictions[:, 0] if self._y_ndim == 1 else predictions
 
     def teacher_predict(self, X):
@@ -310,6 +319,7 @@ class DistilledRegressor(RegressorMixin, BaseDistiller):
         tags.target_tags.required = not (pure_distillation and is_trained(self.teacher))
         tags.target_tags.multi_output = True
         return tags
+
 
 
 def _predicting_values(teacher):

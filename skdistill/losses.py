@@ -9,6 +9,8 @@ The project's loss, for student logits ``s``, teacher logits ``t`` and labels ``
 ``(softmax(s / T) - softmax(t / T)) / T``.
 """
 
+import inspect
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -249,18 +251,22 @@ class LogitMatchingLoss(KLDistillationLoss):
 
     Matching logits by squared error (Ba & Caruana, 2014). Both sides are centred per row (their mean
     over the classes subtracted), since softmax ignores a constant added to a row and a scikit-learn
-    teacher's logits are ``log(p)``, defined up to one. ``T`` does not change this objective: dividing
-    both sides by ``T`` and multiplying the term by ``T**2`` cancel.
+    teacher's logits are ``log(p)``, defined up to one. The teacher's logits are first floored at
+    ``LOGIT_FLOOR`` (13.8) below the row's largest, a probability ratio of 1e-6: a probability of 0
+    (as forests give) is ``log`` of the smallest float, about -708, and would otherwise dominate the
+    squared error. ``T`` does not change this objective: dividing both sides by ``T`` and
+    multiplying the term by ``T**2`` cancel.
     """
 
     name = "mse"
     classical_routes = ("regression_logits",)
 
     def teacher_term(self, teacher_logits, *, dtype, device, chunk_rows=4096):
-        """The teacher's logits, centred per row, as ``dtype`` on ``device``."""
+        """The teacher's logits, floored at ``LOGIT_FLOOR`` below each row's largest, then centred per row."""
         term = torch.empty(teacher_logits.shape, dtype=dtype, device=device)
         for start in range(0, len(teacher_logits), chunk_rows):
             chunk = torch.tensor(teacher_logits[start : start + chunk_rows], dtype=torch.float64)
+            chunk = torch.maximum(chunk, chunk.max(dim=1, keepdim=True).values - LOGIT_FLOOR)
             term[start : start + chunk_rows] = chunk - chunk.mean(dim=1, keepdim=True)
         return term
 
@@ -345,12 +351,33 @@ class BlendedSquaredError(KLDistillationLoss):
         return loss
 
 
+def _check_loss_signature(function):
+    """Raise a ``TypeError`` now, before any work, if ``function`` cannot be called as a loss is."""
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):  # a builtin or C callable whose signature cannot be read: try it as it is
+        return
+    try:
+        signature.bind(None, None, None, T=1.0, alpha=0.0)
+    except TypeError as exc:
+        name = getattr(function, "__name__", type(function).__name__)
+        raise TypeError(
+            f"The loss {name} must be callable as loss(student_logits, teacher_logits, y, *, T, alpha) and return "
+            f"one loss per row; it cannot ({exc}). Add the keyword arguments, e.g. def {name}(s, t, y, *, T, "
+            "alpha): ..."
+        ) from None
+
+
 LOSSES = {"kl": KLDistillationLoss, "mse": LogitMatchingLoss}
+
+# Logit matching treats a class more than 1e6 times less likely than the row's top class as 1e6 times less.
+LOGIT_FLOOR = float(np.log(1e6))
 
 
 def as_loss(loss, T, alpha):
     """The loss object for a distiller's ``loss`` parameter (``"kl"``, ``"mse"`` or a callable)."""
     if callable(loss) and not isinstance(loss, str):
+        _check_loss_signature(loss)
         return CallableLoss(loss, T, alpha)
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {sorted(LOSSES)} or a callable; got {loss!r}.")

@@ -12,7 +12,8 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.exceptions import NotFittedError
-from sklearn.utils import _safe_indexing, check_array
+from sklearn.multioutput import MultiOutputRegressor
+from sklearn.utils import _safe_indexing, check_array, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _num_samples, check_is_fitted, has_fit_parameter
 
@@ -67,6 +68,23 @@ def shared_on_clone(teacher):
     if isinstance(teacher, list):
         return True
     return not isinstance(teacher, _TeacherAdapter) and is_trained(teacher)
+
+
+def _tagged_classifier(estimator):
+    """Whether scikit-learn's tags say ``estimator`` is a classifier (public API: ``get_tags``)."""
+    try:
+        return get_tags(estimator).estimator_type == "classifier"
+    except Exception:  # noqa: BLE001 - another library's object whose tags cannot be read: not known to be one
+        return False
+
+
+def _for_outputs(regressor, y):
+    """A clone of ``regressor`` able to fit ``y``: one per column (``MultiOutputRegressor``) for a
+    regressor of one output and a ``y`` of several."""
+    several = np.ndim(y) == 2 and np.shape(y)[1] > 1
+    if several and not get_tags(regressor).target_tags.multi_output:
+        return MultiOutputRegressor(clone(regressor))
+    return clone(regressor)
 
 
 def as_teacher(teacher):
@@ -450,8 +468,9 @@ class SklearnTeacher(_TeacherAdapter):
 
     @property
     def task(self):
-        """``"classification"`` for an estimator with ``predict_proba``, else ``"regression"``."""
-        return "classification" if hasattr(self.estimator, "predict_proba") else "regression"
+        """``"classification"`` for a classifier (or an estimator with ``predict_proba``), else ``"regression"``."""
+        is_classifier = hasattr(self.estimator, "predict_proba") or _tagged_classifier(self.estimator)
+        return "classification" if is_classifier else "regression"
 
     def get_params(self, deep=True):
         """Parameters; a trained estimator's own are not offered, since they cannot be tuned here.
@@ -488,9 +507,15 @@ class SklearnTeacher(_TeacherAdapter):
         y : array-like or None
         sample_weight : array-like or None
         """
+        name = type(self.estimator).__name__
+        if self.task == "classification" and not hasattr(self.estimator, "predict_proba"):
+            raise ValueError(
+                f"The teacher {name} is a classifier without predict_proba, so it gives no class probabilities to "
+                "learn from. Use one with predict_proba (SVC(probability=True), LogisticRegression, ...) or wrap it "
+                "in CalibratedClassifierCV."
+            )
         if is_trained(self.estimator):
             return
-        name = type(self.estimator).__name__
         if y is None:
             raise ValueError(
                 f"The teacher {name} is not fitted: fitting it requires y to be passed, but the target y is "
@@ -522,7 +547,7 @@ class SklearnTeacher(_TeacherAdapter):
         fit_params = {} if sample_weight is None else {"sample_weight": sample_weight}
         if self.task == "regression":
             fitted = is_trained(self.estimator)
-            self.estimator_ = self.estimator if fitted else clone(self.estimator).fit(X, y, **fit_params)
+            self.estimator_ = self.estimator if fitted else _for_outputs(self.estimator, y).fit(X, y, **fit_params)
             self.n_outputs_ = np.asarray(self.estimator_.predict(_safe_indexing(X, [0]))).reshape(1, -1).shape[1]
             return self
         labels = None

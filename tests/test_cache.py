@@ -555,7 +555,8 @@ def test_a_teacher_whose_key_cannot_be_computed_runs_uncached_with_one_warning(i
         distiller = DistilledClassifier(PointerHoldingTeacher(), LogisticRegression())
         GridSearchCV(distiller, SMALL_GRID, cv=SMALL_FOLDS).fit(X, y)
     assert teacher_cache_info().entries == 0
-    messages = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+    # The teacher's weights are random, so the logistic student may also warn that it did not converge.
+    messages = [str(w.message) for w in caught if w.category is UserWarning]
     assert len(messages) == 1, messages  # 13 fits, one warning
     assert "PointerHoldingTeacher" in messages[0]
     assert "ctypes objects containing pointers cannot be pickled" in messages[0]
@@ -564,4 +565,4 @@ def test_a_teacher_whose_key_cannot_be_computed_runs_uncached_with_one_warning(i
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         DistilledClassifier(PointerHoldingTeacher(), LogisticRegression(), memory=False).fit(X, y)
-    assert not [w for w in caught if issubclass(w.category, UserWarning)]
+    assert not [w for w in caught if w.category is UserWarning]

@@ -112,3 +112,38 @@ def test_loss_is_grid_searchable_and_validated(data):
     with pytest.raises(ValueError, match="'loss' parameter"):
         DistilledClassifier(make_teacher_module(), loss="hinge").fit(X, y)
     assert isinstance(as_loss("kl", 2.0, 0.1), KLDistillationLoss)
+
+
+def test_mse_floors_the_logits_of_zero_probabilities():
+    """A forest's probability of 0 is a logit of about -708; logit matching floors it 13.8 below the row's top."""
+    loss = LogitMatchingLoss(T=1.0, alpha=0.0)
+    teacher = np.log(np.maximum([[0.7, 0.3, 0.0]], np.finfo(float).tiny))
+    term = loss.teacher_term(teacher, dtype=torch.float64, device="cpu").numpy()[0]
+    floored = np.array([np.log(0.7), np.log(0.3), np.log(0.7) - np.log(1e6)])
+    np.testing.assert_allclose(term, floored - floored.mean(), rtol=1e-12)
+
+
+def test_callable_loss_of_the_wrong_signature_is_refused_before_the_teacher_runs(data):
+    from conftest import CountingModule
+
+    X, y = data
+    counting = CountingModule(make_teacher_module())
+
+    def no_keywords(student_logits, teacher_logits, y):
+        return student_logits.sum(dim=1)
+
+    with pytest.raises(TypeError, match=r"loss no_keywords must be callable as loss\(student_logits, teacher_logits, y, \*, T, alpha\)"):
+        DistilledClassifier(counting, small_mlp(max_iter=2), loss=no_keywords).fit(X, y)
+    assert counting.rows_scored == 0
+
+
+def test_a_loss_that_gives_nan_stops_training_with_a_clear_error(data):
+    X, y = data
+
+    def nan_loss(student_logits, teacher_logits, y, *, T, alpha):
+        return student_logits.sum(dim=1) * float("nan")
+
+    clf = DistilledClassifier(make_teacher_module(), small_mlp(max_iter=3), loss=nan_loss)
+    with pytest.raises(ValueError, match="training loss became nan"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "student_")

@@ -293,3 +293,79 @@ def test_several_regression_teachers_are_averaged(regression_data):
     np.testing.assert_allclose(weighted.teacher_predict(X), ridge.predict(X), rtol=1e-10)
     only_nets = DistilledRegressor([net, regression_net(seed=1)], LinearRegression(), alpha=0.0).fit(X, y)
     assert only_nets.teacher_predict(X).shape == (len(X),)
+
+
+def test_fitted_pipeline_teacher_that_selects_dataframe_columns_by_name(regression_data):
+    pd = pytest.importorskip("pandas")
+    from sklearn.compose import make_column_transformer
+
+    X, y = regression_data
+    frame = pd.DataFrame(X, columns=list("abcde"))
+    pipeline = make_pipeline(make_column_transformer((StandardScaler(), ["a", "c"])), Ridge()).fit(frame, y)
+    reg = DistilledRegressor(pipeline, DecisionTreeRegressor(max_depth=2), augment="noise", random_state=0).fit(frame, y)
+    np.testing.assert_allclose(reg.teacher_predict(frame), pipeline.predict(frame))
+
+
+@pytest.mark.parametrize("classifier_name", ["SVC", "RidgeClassifier"])
+def test_classifiers_without_predict_proba_are_not_regression_teachers(regression_data, classifier_name):
+    from sklearn import linear_model, svm
+
+    X, y = regression_data
+    classifier = getattr(svm, classifier_name, None) or getattr(linear_model, classifier_name)
+    with pytest.raises(ValueError, match=f"teacher {classifier_name} is a classifier"):
+        DistilledRegressor(classifier(), Ridge()).fit(X, (y > 0).astype(int))
+    with pytest.raises(ValueError, match=f"{classifier_name} is a classifier without predict_proba"):
+        DistilledClassifier([classifier(), LogisticRegression()], LogisticRegression()).fit(X, (y > 0).astype(int))
+
+
+def test_a_regressor_given_to_the_classifier_is_pointed_to_distilled_regressor(regression_data):
+    X, y = regression_data
+    with pytest.raises(ValueError, match="teacher Ridge predicts values.*Use DistilledRegressor"):
+        DistilledClassifier(Ridge(), LogisticRegression()).fit(X, (y > 0).astype(int))
+
+
+def test_list_teacher_with_a_torch_module_persists_once_with_pickle_and_skops(regression_data):
+    skops_io = pytest.importorskip("skops.io")
+    X, y = regression_data
+    reg = DistilledRegressor([regression_net(), Ridge()], DecisionTreeRegressor(max_depth=2)).fit(X, y)
+    loaded = pickle.loads(pickle.dumps(reg))
+    assert loaded.teacher[0] is loaded.teacher_.teachers_[0].module  # stored once, shared again
+    np.testing.assert_array_equal(loaded.teacher_predict(X), reg.teacher_predict(X))
+    blob = skops_io.dumps(reg)
+    restored = skops_io.loads(blob, trusted=skops_io.get_untrusted_types(data=blob))
+    np.testing.assert_allclose(restored.teacher_predict(X), reg.teacher_predict(X), rtol=1e-12)
+    np.testing.assert_array_equal(restored.predict(X), reg.predict(X))
+
+
+def test_multi_output_y_with_an_unfitted_single_output_teacher(regression_data):
+    from sklearn.svm import SVR
+
+    X, y = regression_data
+    Y = np.column_stack([y, -y])
+    reg = DistilledRegressor(SVR(), Ridge(), alpha=0.0).fit(X, Y)
+    assert reg.teacher_predict(X).shape == (len(X), 2)
+    np.testing.assert_allclose(reg.teacher_predict(X)[:, 0], SVR().fit(X, y).predict(X), rtol=1e-10)
+
+
+def test_first_partial_fit_keeps_the_shape_of_y(regression_data):
+    X, y = regression_data
+    reg = DistilledRegressor(Ridge().fit(X, y), SGDRegressor(random_state=0)).partial_fit(X, y[:, None])
+    assert reg.predict(X).shape == (len(X), 1)
+
+
+def test_a_list_teacher_cannot_be_tuned_and_says_what_to_use(regression_data):
+    reg = DistilledRegressor([Ridge(), Ridge(alpha=3.0)], Ridge())
+    with pytest.raises(ValueError, match="list of teachers is shorthand.*TeacherEnsemble"):
+        reg.set_params(teacher__weights=[1, 2])
+
+
+def test_a_student_predicting_nan_is_named(regression_data):
+    X, y = regression_data
+
+    class NaNRegressor(Ridge):
+        def predict(self, X):
+            return np.full(len(X), np.nan)
+
+    reg = DistilledRegressor(Ridge(), NaNRegressor()).fit(X, y)
+    with pytest.raises(ValueError, match="student NaNRegressor.predict returned NaN or infinite values for 120 of 120"):
+        reg.predict(X)

@@ -1,6 +1,7 @@
 """The torch training loop of neural students: tensors moved once, index batches, no DataLoader."""
 
 import copy
+import math
 import warnings
 from dataclasses import dataclass
 
@@ -104,7 +105,13 @@ class _EpochPlan:
             optimizer.step()
             batch_losses.append(batch_loss.detach())
         # One synchronisation per epoch: the mean loss over the epoch's rows.
-        return float(torch.stack(batch_losses) @ self.batch_sizes) / self.n_rows
+        mean_loss = float(torch.stack(batch_losses) @ self.batch_sizes) / self.n_rows
+        if not math.isfinite(mean_loss):
+            raise ValueError(
+                f"The training loss became {mean_loss} (NaN or infinite): the weights diverged or the loss gave a "
+                "non-finite value. Lower learning_rate_init, or check a loss function of your own."
+            )
+        return mean_loss
 
 
 def train_one_epoch(module, optimizer, rows, loss, *, batch_size, shuffle_generator):
