@@ -52,6 +52,7 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         "random_state": ["random_state"],
         "memory": [None, str, HasMethods(["cache"]), Options(bool, {False})],
         "teacher_cv": ["cv_object"],
+        "keep_teacher": ["boolean"],
     }
 
     # Extra arguments of validate_data for y (a regressor takes numeric, multi-output y).
@@ -61,6 +62,9 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
 
     def __getstate__(self):
         state = super().__getstate__()
+        if self.keep_teacher is False and self.__sklearn_is_fitted__():
+            # A lean pickle: the student and what prediction needs, never the teacher (nor its module).
+            return portable_state({**state, "teacher": _left_behind(self.teacher)})
         # Every estimator stores its own modules (as arrays, see _portable), so a module held by two
         # would load as two copies: the fitted adapter stores the teacher, and the parameter points to it.
         adapter = getattr(self, "teacher_", None)
@@ -175,7 +179,10 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         )
         fitted_student = student.fit_distill(X_student, targets, sample_weight=sample_weight)
         # Every step passed: only now does the estimator change (and a failure above restores it anyway).
-        self.teacher_ = teacher
+        if self.keep_teacher:
+            self.teacher_ = teacher
+        else:
+            self.__dict__.pop("teacher_", None)
         self.student_ = fitted_student
         self._record_fit(space, student, fitted_student)
         self.route_ = getattr(student, "route", "native")
@@ -184,6 +191,11 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
 
     def _can_learn_incrementally(self):
         """``partial_fit`` exists only for a trained teacher and a student that learns incrementally."""
+        if self.keep_teacher is False:
+            raise AttributeError(
+                "partial_fit scores every chunk with the teacher, which keep_teacher=False leaves behind after fit. "
+                "Set keep_teacher=True to stream."
+            )
         if not is_trained(self.teacher):
             raise AttributeError(
                 "partial_fit needs a trained teacher: an unfitted one would have to be fitted on all the data "
@@ -371,6 +383,21 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
     def _teacher_outputs(self, X):
         """The fitted teacher's outputs on ``X`` (through the cache)."""
         return _cache.logits(self.teacher_, X, memory=self.memory)
+
+    def _check_teacher_kept(self):
+        """Raise ``AttributeError`` for a fitted estimator that left its teacher behind (``keep_teacher=False``)."""
+        if self.__sklearn_is_fitted__() and not hasattr(self, "teacher_"):
+            raise AttributeError(
+                f"this {type(self).__name__} was fitted with keep_teacher=False, so it left its teacher behind: "
+                "only predictions are available. Refit with keep_teacher=True to compare with the teacher."
+            )
+        return True
+
+
+def _left_behind(teacher):
+    """What a lean pickle holds in place of the ``teacher`` parameter: a string that says so."""
+    inner = getattr(teacher, "estimator", getattr(teacher, "module", teacher))
+    return f"<teacher {type(inner).__name__} left behind by keep_teacher=False>"
 
 
 def _stack_rows(first, second, *, like):

@@ -128,6 +128,14 @@ class DistilledClassifier(ClassifierMixin, BaseDistiller):
         are cached like the teacher's (keyed by the folds' rows: a splitter with ``shuffle=True`` and
         no ``random_state`` draws new folds, and refits, at every fit). See the user guide for when
         it helps.
+    keep_teacher : bool, default=True
+        Whether the fitted estimator keeps its teacher (``teacher_``). Kept by default, as
+        scikit-learn's meta-estimators keep what they fitted: :meth:`fidelity`,
+        :meth:`teacher_proba`, the fidelity scorers and ``partial_fit`` need it. ``False`` makes a
+        lean estimator to ship: predictions never need the teacher, and its pickle holds the student
+        and what prediction needs, not the teacher (the ``teacher`` parameter is pickled as a string
+        naming it). The methods that need the teacher then do not exist (``hasattr`` is ``False``)
+        and say why.
 
     Attributes
     ----------
@@ -140,7 +148,7 @@ class DistilledClassifier(ClassifierMixin, BaseDistiller):
     teacher_ : TorchTeacher, SklearnTeacher or TeacherEnsemble
         The fitted teacher adapter; its ``predict_proba`` gives the teacher's probabilities with
         columns in the order of ``teacher_.classes_``, which may differ from ``classes_``
-        (:meth:`teacher_proba` gives them in the order of ``classes_``).
+        (:meth:`teacher_proba` gives them in the order of ``classes_``). Absent with ``keep_teacher=False``.
     student_ : estimator
         The trained student, a plain estimator of its kind (a ``DecisionTreeClassifier`` student gives
         a ``DecisionTreeClassifier`` that ``export_text`` and ``plot_tree`` read).
@@ -210,6 +218,7 @@ class DistilledClassifier(ClassifierMixin, BaseDistiller):
         random_state=None,
         memory=None,
         teacher_cv=None,
+        keep_teacher=True,
     ):
         self.teacher = teacher
         self.student = student
@@ -222,6 +231,7 @@ class DistilledClassifier(ClassifierMixin, BaseDistiller):
         self.random_state = random_state
         self.memory = memory
         self.teacher_cv = teacher_cv
+        self.keep_teacher = keep_teacher
 
     @_fit_context(prefer_skip_nested_validation=False)
     @unchanged_on_failure
@@ -376,6 +386,7 @@ class DistilledClassifier(ClassifierMixin, BaseDistiller):
                 "with partial_fit rather than fit."
             )
 
+    @available_if(BaseDistiller._check_teacher_kept)
     def teacher_proba(self, X):
         """The teacher's class probabilities on ``X``, columns in the order of ``classes_``.
 
@@ -391,6 +402,7 @@ class DistilledClassifier(ClassifierMixin, BaseDistiller):
         # The column take copies, so the (possibly cached, read-only) logits are never written.
         return softmax_in_place(self._teacher_outputs(X)[:, self._teacher_columns])
 
+    @available_if(BaseDistiller._check_teacher_kept)
     def fidelity(self, X, metric="agreement"):
         """How closely the student imitates the teacher on ``X`` (use held-out rows).
 

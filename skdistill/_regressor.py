@@ -68,6 +68,10 @@ class DistilledRegressor(RegressorMixin, BaseDistiller):
     teacher_cv : None, int, cross-validation generator or iterable, default=None
         Out-of-fold teacher predictions for an unfitted teacher, as in
         :class:`~skdistill.DistilledClassifier` (folds are not stratified for regression).
+    keep_teacher : bool, default=True
+        Whether the fitted estimator keeps its teacher, as in :class:`~skdistill.DistilledClassifier`:
+        ``False`` gives a lean pickle without it, and :meth:`fidelity`, :meth:`teacher_predict` and
+        ``partial_fit`` then say that it was left behind.
 
     Attributes
     ----------
@@ -78,7 +82,8 @@ class DistilledRegressor(RegressorMixin, BaseDistiller):
     n_outputs_ : int
         Number of outputs (1 for a vector ``y``).
     teacher_ : TorchTeacher or SklearnTeacher
-        The fitted teacher adapter; ``teacher_predict`` gives its predictions.
+        The fitted teacher adapter; ``teacher_predict`` gives its predictions. Absent with
+        ``keep_teacher=False``.
     student_ : estimator
         The trained student, a plain estimator of its kind (a ``DecisionTreeRegressor`` student gives
         a ``DecisionTreeRegressor`` that ``export_text`` reads).
@@ -121,6 +126,7 @@ class DistilledRegressor(RegressorMixin, BaseDistiller):
         random_state=None,
         memory=None,
         teacher_cv=None,
+        keep_teacher=True,
     ):
         self.teacher = teacher
         self.student = student
@@ -130,6 +136,7 @@ class DistilledRegressor(RegressorMixin, BaseDistiller):
         self.random_state = random_state
         self.memory = memory
         self.teacher_cv = teacher_cv
+        self.keep_teacher = keep_teacher
 
     @_fit_context(prefer_skip_nested_validation=False)
     @unchanged_on_failure
@@ -279,6 +286,7 @@ class DistilledRegressor(RegressorMixin, BaseDistiller):
             )
         return predictions[:, 0] if self._y_ndim == 1 else predictions
 
+    @available_if(BaseDistiller._check_teacher_kept)
     def teacher_predict(self, X):
         """The teacher's predictions on ``X``, in the shape of :meth:`predict`.
 
@@ -294,6 +302,7 @@ class DistilledRegressor(RegressorMixin, BaseDistiller):
         outputs = np.asarray(self._teacher_outputs(X), dtype=np.float64)
         return outputs[:, 0] if self._y_ndim == 1 else outputs
 
+    @available_if(BaseDistiller._check_teacher_kept)
     def fidelity(self, X, metric="r2"):
         """How closely the student imitates the teacher on ``X`` (use held-out rows).
 
