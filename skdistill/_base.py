@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import log_softmax
 from sklearn.base import BaseEstimator
+from sklearn.utils.validation import validate_data
 
 from ._soft_targets import UNLABELLED, blended_targets, soft_targets
 from .losses import BlendedSquaredError, KLDistillationLoss
@@ -249,6 +250,40 @@ class RegressionTargets:
     def blended(self):
         """``alpha * y + (1 - alpha) * teacher_outputs``; the teacher's outputs where ``y`` is missing."""
         return blended_targets(self.teacher_outputs, self.y, self.alpha)
+
+
+def validated_rows(estimator, X):
+    """``X`` checked as ``validate_data(estimator, X, dtype=(float64, float32), reset=False)`` checks it.
+
+    A plain 2-D float array of the fitted width, all finite, for an estimator fitted without feature
+    names, is returned as it is after checks that cost a few microseconds; anything else (a
+    DataFrame, a list, another dtype or width, a non-finite value) goes through ``validate_data``,
+    which converts it or raises its usual error. One-row predictions spent most of their time in
+    ``validate_data`` (about 95 us).
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+    X : array-like of shape (n_samples, n_features)
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_features), float64 or float32
+    """
+    if (
+        type(X) is np.ndarray
+        and X.ndim == 2
+        and X.dtype in _FLOAT_DTYPES
+        and 0 < X.shape[0]
+        and X.shape[1] == getattr(estimator, "n_features_in_", -1)
+        and not hasattr(estimator, "feature_names_in_")
+        and np.isfinite(X.sum())  # inf or NaN anywhere makes the sum so (an overflow too: then the full check)
+    ):
+        return X
+    return validate_data(estimator, X, dtype=(np.float64, np.float32), reset=False)
+
+
+_FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
 
 def softmax_in_place(logits):

@@ -7,11 +7,12 @@ import torch
 from sklearn.base import ClassifierMixin, _fit_context, clone
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ._base import (
     DistillationTargets,
     available_if,
+    validated_rows,
     check_at_least_two_classes,
     softmax_in_place,
     unchanged_on_failure,
@@ -460,8 +461,9 @@ class DistilledClassifier(ClassifierMixin, BaseDistiller):
         A student that saw only some classes (none of its soft weight on the others) gets ``fill``
         (probability 0) for the classes it does not know.
         """
-        check_is_fitted(self)
-        X_checked = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
+        if not self.__sklearn_is_fitted__():
+            check_is_fitted(self)  # raises NotFittedError (check_is_fitted itself costs ~8 us a call)
+        X_checked = validated_rows(self, X)
         X_student = X if hasattr(X, "iloc") else X_checked
         if method == "predict_log_proba" and not hasattr(self.student_, method):
             with np.errstate(divide="ignore"):

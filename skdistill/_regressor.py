@@ -7,9 +7,9 @@ import torch
 from sklearn.base import RegressorMixin, _fit_context, clone
 from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import HasMethods
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from ._base import RegressionTargets, available_if, unchanged_on_failure
+from ._base import RegressionTargets, available_if, unchanged_on_failure, validated_rows
 from ._base_distiller import BaseDistiller
 from .metrics import mean_absolute_difference, regression_fidelity_score
 from .students import MLPStudent
@@ -276,8 +276,9 @@ class DistilledRegressor(RegressorMixin, BaseDistiller):
         ndarray of shape (n_samples,) or (n_samples, n_outputs)
             The shape of the ``y`` seen in fit.
         """
-        check_is_fitted(self)
-        X_checked = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
+        if not self.__sklearn_is_fitted__():
+            check_is_fitted(self)  # raises NotFittedError
+        X_checked = validated_rows(self, X)
         predictions = regression_predictions(self.student_, X if hasattr(X, "iloc") else X_checked)
         if not np.isfinite(predictions).all():
             raise ValueError(

@@ -5,6 +5,8 @@ import contextlib
 import numpy as np
 import torch
 
+from ._inference_copy import InferenceCopy, copyable
+
 DEVICE_CONSTRAINT = [str, torch.device, None]
 
 
@@ -104,7 +106,7 @@ def _float64_tensors(module, device):
 
 
 def batched_forward(
-    module, X, *, batch_size, device, dtype, who="The module", out_dtype=np.float64, float64=False
+    module, X, *, batch_size, device, dtype, who="The module", out_dtype=np.float64, float64=False, copy_holder=None
 ):
     """Run ``module`` over the rows of ``X`` in batches, without gradients, in eval mode.
 
@@ -126,7 +128,10 @@ def batched_forward(
         The dtype of the result.
     float64 : bool, default=False
         Compute in float64: the module runs with float64 copies of its parameters and buffers, made
-        for this call (the module itself is not changed; ``dtype`` is then ignored). A row's output then depends on the other
+        for this call (the module itself is not changed; ``dtype`` is then ignored). With
+        ``copy_holder``, a module built from ``torch.nn``'s own layers runs as a float64 copy kept in
+        ``copy_holder["copy"]`` (an :class:`~skdistill._inference_copy.InferenceCopy`), reused while
+        the module is unchanged and made again when it changed: the same numbers, faster. A row's output then depends on the other
         rows of its batch only to float64 round-off: float32 matrix products are blocked differently
         for different batch sizes by the BLAS kernels of each CPU (AVX-512 against AVX2 or ARM), which
         moves a float32 result by up to about 1e-6.
@@ -139,21 +144,29 @@ def batched_forward(
     # held twice the output and fragmented the heap (peak 4x the size of X at 1M rows, see
     # benchmarks/bench_memory.py).
     result = None
-    forward = module
+    forward, kept = module, None
     if float64:
         # The module itself runs, with float64 copies of its tensors made for this call: nothing is
         # cached that a later change to the module (training, load_state_dict, writes through .data,
         # a swapped submodule, a new hook) could leave stale.
         dtype = torch.float64
-        tensors = _float64_tensors(module, device)
+        kept = None if copy_holder is None else copy_holder.get("copy")
+        if kept is not None and not kept.matches(module, device):
+            kept = copy_holder["copy"] = None
+        if kept is None and copy_holder is not None and copyable(module):
+            kept = copy_holder["copy"] = InferenceCopy(module, device)
+        if kept is not None:
+            forward = kept
+        else:
+            tensors = _float64_tensors(module, device)
 
-        def forward(batch):
-            return torch.func.functional_call(module, tensors, (batch,), tie_weights=True)
+            def forward(batch):
+                return torch.func.functional_call(module, tensors, (batch,), tie_weights=True)
 
-    with eval_mode(module), torch.inference_mode():
+    # A kept copy is in eval mode already: the module's own flags are not touched at all.
+    with eval_mode(module) if kept is None else contextlib.nullcontext(), torch.inference_mode():
         for start in range(0, X.shape[0], batch_size):
-            # torch.tensor copies (an in-place module cannot write into X) but refuses negative strides.
-            batch = torch.tensor(np.ascontiguousarray(X[start : start + batch_size]), dtype=dtype, device=device)
+            batch = _batch_tensor(X[start : start + batch_size], dtype, device)
             try:
                 output = forward(batch)
             except RuntimeError as exc:
@@ -171,6 +184,21 @@ def batched_forward(
                 result = np.empty((X.shape[0], *output.shape[1:]), dtype=out_dtype)
             torch.from_numpy(result[start : start + batch.shape[0]]).copy_(output.detach())
     return np.empty((0,), dtype=out_dtype) if result is None else result
+
+
+def _batch_tensor(rows, dtype, device):
+    """A copy of ``rows`` as a tensor (an in-place module cannot write into X).
+
+    Through numpy when it has the dtype: ``torch.tensor`` with a dtype conversion took about 28 us for
+    one row, ``np.array`` then ``torch.from_numpy`` about 3 us.
+    """
+    numpy_dtype = _NUMPY_DTYPES.get(dtype)
+    if numpy_dtype is None:
+        return torch.tensor(np.ascontiguousarray(rows), dtype=dtype, device=device)
+    return torch.from_numpy(np.array(rows, dtype=numpy_dtype, order="C", copy=True)).to(device)
+
+
+_NUMPY_DTYPES = {torch.float64: np.float64, torch.float32: np.float32, torch.float16: np.float16}
 
 
 def _forward_error(exc, who, X, device, *, float64=False):

@@ -14,7 +14,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from .._base import DistillationTargets, LogitsPredictionMixin, check_at_least_two_classes
+from .._base import DistillationTargets, LogitsPredictionMixin, check_at_least_two_classes, validated_rows
 from .._portable import PortablePickleMixin
 from .._soft_targets import UNLABELLED
 from .._torch_utils import (
@@ -244,6 +244,7 @@ class _BaseTorchStudent(PortablePickleMixin, LogitsPredictionMixin, ClassifierMi
         module.eval()
 
         self.module_ = module
+        self._inference_copy = {}  # the float64 copy predictions make and reuse (see _inference_copy.py)
         self._record_outputs(targets)
         self.n_iter_ = history.n_iter
         self.loss_curve_ = history.loss_curve
@@ -362,6 +363,7 @@ class _BaseTorchStudent(PortablePickleMixin, LogitsPredictionMixin, ClassifierMi
         if first_call:
             self._random_state = check_random_state(self.random_state)
             self.module_ = self._new_module(X, targets, self._random_state)
+            self._inference_copy = {}
             self.__dict__.pop("_optimizer", None)
             self._record_outputs(targets)
             self.n_iter_ = 0
@@ -455,9 +457,15 @@ class _BaseTorchStudent(PortablePickleMixin, LogitsPredictionMixin, ClassifierMi
                 f"one column per {'class' if regression is False else 'output'}; for {len(X_probe)} rows it returned shape {scores.shape}."
             )
 
+    def __getstate__(self):
+        state = super().__getstate__()
+        state["_inference_copy"] = {}  # a cache of module_, made again on the first prediction
+        return state
+
     def _logits(self, X):
-        check_is_fitted(self)
-        X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
+        if "module_" not in self.__dict__:
+            check_is_fitted(self)  # raises NotFittedError
+        X = validated_rows(self, X)
         # Inference in float64 (training stays in the module's dtype): a row's prediction does not
         # depend on the other rows it arrives with, to float64 round-off, on any CPU.
         try:
@@ -468,6 +476,8 @@ class _BaseTorchStudent(PortablePickleMixin, LogitsPredictionMixin, ClassifierMi
                 device=float64_inference_device(self.module_),
                 dtype=torch.float64,
                 float64=True,
+                # Made by fit (predict does not add attributes); None for a student pickled by older code.
+                copy_holder=self.__dict__.get("_inference_copy"),
             )
         except Float64Unsupported as exc:
             device, dtype = module_device_and_dtype(self.module_)
