@@ -10,6 +10,7 @@ __version__ = "0.1.0.dev0"  # first: the teacher-output cache keys on it
 from ._cache import TeacherCacheInfo, clear_teacher_cache, set_teacher_cache_limits, teacher_cache_info  # noqa: E402
 from ._classifier import DistilledClassifier  # noqa: E402
 from ._ensemble import TeacherEnsemble  # noqa: E402
+from ._onnx import register_onnx_converters, to_onnx  # noqa: E402
 from ._regressor import DistilledRegressor  # noqa: E402
 from .students import MLPStudent, RegressorStudent, TorchStudent  # noqa: E402
 from .students._neural_base import Float64FallbackWarning  # noqa: E402
@@ -29,7 +30,9 @@ __all__ = [
     "TorchTeacher",
     "TrainingInterruptedWarning",
     "clear_teacher_cache",
+    "register_onnx_converters",
     "set_teacher_cache_limits",
     "teacher_cache_info",
+    "to_onnx",
     "__version__",
 ]
