@@ -11,6 +11,7 @@ from ._cache import TeacherCacheInfo, clear_teacher_cache, set_teacher_cache_lim
 from ._classifier import DistilledClassifier  # noqa: E402
 from ._ensemble import TeacherEnsemble  # noqa: E402
 from ._onnx import register_onnx_converters, to_onnx  # noqa: E402
+from ._pruning import prune_student  # noqa: E402
 from ._regressor import DistilledRegressor  # noqa: E402
 from .students import MLPStudent, RegressorStudent, TorchStudent  # noqa: E402
 from .students._neural_base import Float64FallbackWarning  # noqa: E402
@@ -30,6 +31,7 @@ __all__ = [
     "TorchTeacher",
     "TrainingInterruptedWarning",
     "clear_teacher_cache",
+    "prune_student",
     "register_onnx_converters",
     "set_teacher_cache_limits",
     "teacher_cache_info",

@@ -10,6 +10,7 @@ pytest.importorskip("matplotlib")  # skdistill.display's examples draw
 MODULES = [
     "skdistill._classifier",
     "skdistill._ensemble",
+    "skdistill._pruning",
     "skdistill.losses",
     "skdistill.teachers",
     "skdistill.students._mlp",

@@ -179,7 +179,7 @@ class _BaseTorchStudent(PortablePickleMixin, LogitsPredictionMixin, ClassifierMi
         targets = DistillationTargets(teacher_logits=None, y=y_index, classes=classes, T=1.0, alpha=1.0)
         return self._fit_targets(X, targets, sample_weight)
 
-    def fit_distill(self, X, targets, sample_weight=None):
+    def fit_distill(self, X, targets, sample_weight=None, *, initial_module=None):
         """Train the network on the distillation loss; called by :class:`~skdistill.DistilledClassifier`.
 
         ``alpha * CE(y, s) + (1 - alpha) * T**2 * KL(softmax(t / T) || softmax(s / T))``
@@ -191,6 +191,9 @@ class _BaseTorchStudent(PortablePickleMixin, LogitsPredictionMixin, ClassifierMi
         targets : DistillationTargets
             Teacher logits aligned to ``targets.classes``, label indices, ``T`` and ``alpha``.
         sample_weight : ndarray of shape (n_samples,), default=None
+        initial_module : torch.nn.Module, default=None
+            Train this module (in place, moved to ``device``) instead of a freshly initialised one:
+            how :func:`~skdistill.prune_student` fine-tunes a pruned network.
 
         Returns
         -------
@@ -198,11 +201,14 @@ class _BaseTorchStudent(PortablePickleMixin, LogitsPredictionMixin, ClassifierMi
         """
         self.check_params()
         X = validate_data(self, X, dtype=(np.float64, np.float32))
-        return self._fit_targets(X, targets, sample_weight)
+        return self._fit_targets(X, targets, sample_weight, initial_module=initial_module)
 
-    def _fit_targets(self, X, targets, sample_weight):
+    def _fit_targets(self, X, targets, sample_weight, *, initial_module=None):
         random_state = check_random_state(self.random_state)
-        module = self._new_module(X, targets, random_state)
+        if initial_module is None:
+            module = self._new_module(X, targets, random_state)
+        else:
+            module = initial_module.to(resolve_device(self.device))
         rows = self._training_rows(module, X, targets, sample_weight, mean_one=True)
         device = rows.X.device
 
