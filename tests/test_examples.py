@@ -125,3 +125,24 @@ def test_ensemble_teachers_example_compares_the_ensemble_with_each_teacher():
     assert all(rows[f"{name} (teacher)"][0] > 0.4 for name in teachers)  # four classes: chance is about 0.25
     # Distilled with unlabelled rows, the student follows the ensemble more closely than on labels alone.
     assert rows["student <- ensemble, + unlabelled"][3] > rows["student on labels"][3]
+
+
+@pytest.mark.slow
+def test_deploy_example_prints_size_latency_and_fidelity_at_each_step():
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("skl2onnx")
+    output = run_example("plot_deploy_student.py")
+    rows = {}
+    for line in output.splitlines():
+        match = re.match(r"^(.+?)\s{2,}([\d,]+)\s+([\d,]*)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)$", line)
+        if match:
+            name, params, size, one, many, agreement, accuracy = match.groups()
+            rows[name.strip()] = (int(params.replace(",", "")), int(size.replace(",", "") or 0), float(one), float(agreement))
+    steps = [f"{model}, {kind}" for model in ("distilled MLP(64)", "pruned to MLP(32)") for kind in ("ONNX float32", "ONNX int8", "skdistill predict")]
+    assert set(steps) <= set(rows), output
+    for model in ("distilled MLP(64)", "pruned to MLP(32)"):
+        float32, int8, python = (rows[f"{model}, {kind}"] for kind in ("ONNX float32", "ONNX int8", "skdistill predict"))
+        assert int8[1] < float32[1]  # int8 weights: a smaller file
+        assert float32[2] < python[2]  # the exported model answers a row faster than Python's predict
+        assert min(float32[3], int8[3], python[3]) > 0.9  # all agree with the teacher
+    assert rows["pruned to MLP(32), ONNX float32"][0] < 0.6 * rows["distilled MLP(64), ONNX float32"][0]
