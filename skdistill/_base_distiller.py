@@ -63,7 +63,9 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
     def __getstate__(self):
         state = super().__getstate__()
         if self.keep_teacher is False and self.__sklearn_is_fitted__():
-            # A lean pickle: the student and what prediction needs, never the teacher (nor its module).
+            # A lean pickle: the student and what prediction needs, never the teacher (nor its module),
+            # also when keep_teacher was set to False after fit.
+            state = {key: value for key, value in state.items() if key != "teacher_"}
             return portable_state({**state, "teacher": _left_behind(self.teacher)})
         # Every estimator stores its own modules (as arrays, see _portable), so a module held by two
         # would load as two copies: the fitted adapter stores the teacher, and the parameter points to it.

@@ -105,3 +105,14 @@ def test_a_refit_with_keep_teacher_true_brings_the_teacher_back(data):
     clf = DistilledClassifier(make_teacher_module(), LogisticRegression(), keep_teacher=False).fit(X, y)
     clf.set_params(keep_teacher=True).fit(X, y)
     assert 0 <= clf.fidelity(X) <= 1
+
+
+def test_setting_keep_teacher_false_after_fit_still_pickles_lean(data):
+    X, y = data
+    teacher = big_teacher()
+    clf = DistilledClassifier(teacher, DecisionTreeClassifier(max_depth=3, random_state=0), memory=False).fit(X, y)
+    clf.set_params(keep_teacher=False)
+    assert len(pickle.dumps(clf)) < len(pickle.dumps(clf.student_)) + 5_000
+    loaded = pickle.loads(pickle.dumps(clf))
+    assert not hasattr(loaded, "teacher_") and not hasattr(loaded, "fidelity")
+    np.testing.assert_array_equal(loaded.predict(X), clf.predict(X))
