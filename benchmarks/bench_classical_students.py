@@ -4,8 +4,9 @@ For each scikit-learn student on 10-class data, three fits are timed in the same
 
 (h) the student fitted on the hard labels, ``clone(student).fit(X, y)``. This is the baseline.
 (d) ``DistilledClassifier(teacher, student, T=4.0, alpha=0.1).fit(X, y)``: what a user calls. It
-    includes the teacher's single ``predict_proba`` pass over the training rows, so it is the honest
-    cost of a distilled fit.
+    includes the teacher's single ``predict_proba`` pass over the training rows and the hashing of the
+    teacher-output cache's key; the in-process cache is emptied before each (d), so no repeat finds the
+    outputs of the one before. This is the honest cost of a first distilled fit.
 (s) the student-only part of (d): ``as_student(student).fit_distill(X, targets)``, with the teacher's
     logits computed once beforehand (``targets`` is a ``DistillationTargets``). This isolates what
     the student's training route costs.
@@ -20,9 +21,11 @@ for the cost of the ``"sample_weight"`` route (few expanded rows are negligible 
 Targets (from the project's issue), on the ratios (d)/(h) and (s)/(h): tree <= 2x, logistic
 regression <= 3x; HistGradientBoosting has no target and is only reported. Each measurement runs
 ``--repeats`` times, interleaved (h, d, s for every student, then again), after one untimed warm-up
-round on a slice of the data; medians are reported. The held-out accuracy of the hard-label and the
-distilled students, and their agreement with the teacher on held-out rows (fidelity), are printed as
-a sanity check that every model trained, not as a claim about quality.
+round on a slice of the data; the ratios of the medians are reported, and next to them the range of
+the ratios of each repeat's own (h, d, s), which shows how much a single fit's ratio varies. The
+held-out accuracy of the hard-label and the distilled students, and their agreement with the teacher
+on held-out rows (fidelity), are printed as a sanity check that every model trained, not as a claim
+about quality.
 
 Usage
 -----
@@ -30,10 +33,16 @@ Run from the repository root::
 
     python benchmarks/bench_classical_students.py
     python benchmarks/bench_classical_students.py --rows 5000 --repeats 2   # quick run
+    python benchmarks/bench_classical_students.py --data digits --repeats 15 --students logistic tree8 tree
+    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 python benchmarks/bench_classical_students.py
 
-Options: ``--rows`` (training rows, default 20000; a quarter as many held-out rows are added),
+Options: ``--data`` (``synthetic``, default: ``make_classification`` with ``--rows`` and ``--features``;
+or ``digits``: the first half of ``load_digits``, 898 x 64 pixel values 0-16, the other half held
+out), ``--rows`` (training rows, default 20000; a quarter as many held-out rows are added),
 ``--features`` (default 20), ``--repeats`` (timed runs of each measurement, default 5), ``--teacher``
-(``hgb``, default, or ``rf``). The exit code is always 0: this is a benchmark, not a test.
+(``hgb``, default, or ``rf``), ``--students`` (some of ``logistic tree8 tree hgb``, default all).
+Threads are set by the environment (the BLAS, OpenMP and torch thread counts in use are printed).
+The exit code is always 0: this is a benchmark, not a test.
 """
 
 import argparse
@@ -44,14 +53,16 @@ import warnings
 
 import numpy as np
 import sklearn
+import torch
 from sklearn.base import clone
-from sklearn.datasets import make_classification
+from sklearn.datasets import load_digits, make_classification
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.tree import DecisionTreeClassifier
+from threadpoolctl import threadpool_info
 
-from skdistill import DistilledClassifier
+from skdistill import DistilledClassifier, _cache, clear_teacher_cache
 from skdistill._base import DistillationTargets
 from skdistill.students import as_student
 from skdistill.students._soft_weights import expand_soft_labels
@@ -68,6 +79,8 @@ STUDENTS = {
     "DecisionTree(fully grown)": (DecisionTreeClassifier(random_state=0), 2.0),
     "HistGradientBoosting(max_iter=50)": (HistGradientBoostingClassifier(max_iter=50, random_state=0), None),
 }
+# --students choices -> names above
+STUDENT_CHOICES = dict(zip(["logistic", "tree8", "tree", "hgb"], STUDENTS))
 
 TEACHERS = {
     "hgb": lambda: HistGradientBoostingClassifier(max_iter=100, random_state=0),
@@ -94,6 +107,22 @@ def make_data(n_rows, n_features, seed=0):
     return X[:n_rows], y[:n_rows], X[n_rows:], y[n_rows:]
 
 
+def digits_data():
+    """The first half of ``load_digits`` for training (898 rows), the second half held out."""
+    X, y = load_digits(return_X_y=True)
+    n_train = len(X) // 2
+    return X[:n_train], y[:n_train], X[n_train:], y[n_train:]
+
+
+def threads_in_use():
+    """The thread counts of the BLAS and OpenMP libraries loaded in this process, and torch's."""
+    counts = {}
+    for library in threadpool_info():
+        counts.setdefault(library["user_api"], set()).add(library["num_threads"])
+    text = ", ".join(f"{api} {'/'.join(map(str, sorted(n)))}" for api, n in sorted(counts.items()))
+    return f"{text}, torch {torch.get_num_threads()}"
+
+
 def make_targets(teacher_logits, y, T_value=T):
     """The ``DistillationTargets`` a ``DistilledClassifier`` builds for labels 0..9 (no transfer set)."""
     return DistillationTargets(
@@ -108,6 +137,7 @@ def fit_hard(student, teacher, X, y, teacher_logits):
 
 
 def fit_distilled(student, teacher, X, y, teacher_logits):
+    clear_teacher_cache()  # every repeat pays for its teacher pass, as a first fit does, not for a cache hit
     start = time.perf_counter()
     clf = DistilledClassifier(teacher, student, T=T, alpha=ALPHA).fit(X, y)
     return time.perf_counter() - start, clf
@@ -119,6 +149,13 @@ def fit_student_only(student, teacher, X, y, teacher_logits):
     start = time.perf_counter()
     fitted = prepared.fit_distill(X, targets)
     return time.perf_counter() - start, fitted
+
+
+def cache_key(teacher, X, y):
+    """The teacher-output cache's key, which every fit with the default ``memory=None`` computes."""
+    start = time.perf_counter()
+    _cache._key("fit_logits", as_teacher(teacher), X, y, None)
+    return time.perf_counter() - start
 
 
 def teacher_pass(teacher, X, y):
@@ -139,17 +176,26 @@ def verdict(ratio, target):
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", choices=["synthetic", "digits"], default="synthetic", help="data (default synthetic)")
     parser.add_argument("--rows", type=int, default=20000, help="training rows (default 20000)")
     parser.add_argument("--features", type=int, default=20, help="features (default 20)")
     parser.add_argument("--repeats", type=int, default=5, help="timed runs of each measurement (default 5)")
+    parser.add_argument(
+        "--students",
+        nargs="+",
+        choices=list(STUDENT_CHOICES),
+        default=list(STUDENT_CHOICES),
+        help="students to time (default: all)",
+    )
     parser.add_argument("--teacher", choices=sorted(TEACHERS), default="hgb", help="teacher model (default hgb)")
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    students = {STUDENT_CHOICES[key]: STUDENTS[STUDENT_CHOICES[key]] for key in args.students}
     warnings.simplefilter("ignore", ConvergenceWarning)
-    X, y, X_test, y_test = make_data(args.rows, args.features)
+    X, y, X_test, y_test = digits_data() if args.data == "digits" else make_data(args.rows, args.features)
 
     start = time.perf_counter()
     teacher = TEACHERS[args.teacher]().fit(X, y)  # fitted before any timing; passed fitted, never refitted
@@ -159,10 +205,12 @@ def main(argv=None):
     _, teacher_logits = teacher_pass(teacher, X, y)
 
     print("Classical students: distilled fit time versus the same student's fit on hard labels")
-    print(
-        f"  data: {args.rows} x {args.features} float64, {N_CLASSES} classes (+{len(X_test)} held-out rows), "
-        f"make_classification(n_informative={min(args.features, 12)})"
+    source = (
+        "load_digits, first half"
+        if args.data == "digits"
+        else f"make_classification(n_informative={min(args.features, 12)})"
     )
+    print(f"  data: {X.shape[0]} x {X.shape[1]} float64, {N_CLASSES} classes (+{len(X_test)} held-out rows), {source}")
     print(
         f"  teacher: {type(teacher).__name__} (fitted beforehand in {teacher_fit_seconds:.2f} s, untimed; "
         f"held-out accuracy {teacher_accuracy:.3f}); T={T}, alpha={ALPHA}"
@@ -176,6 +224,7 @@ def main(argv=None):
         f"  scikit-learn {sklearn.__version__}; {args.repeats} timed repeats interleaved after 1 warm-up "
         "round; medians reported"
     )
+    print(f"  threads: {threads_in_use()}")
     kept = {}
     for T_value in (T, 1.0):
         rows, _, _ = expand_soft_labels(make_targets(teacher_logits, y, T_value).soft_targets())
@@ -188,39 +237,50 @@ def main(argv=None):
 
     # Untimed warm-up on a slice: first-call costs (imports, OpenMP pools, allocators) are not measured.
     warm = min(len(X), 2000)
-    for student, _ in STUDENTS.values():
+    for student, _ in students.values():
         for measure in MEASUREMENTS.values():
             measure(student, teacher, X[:warm], y[:warm], teacher_logits[:warm])
 
-    seconds = {(name, key): [] for name in STUDENTS for key in MEASUREMENTS}
-    teacher_seconds = []
+    seconds = {(name, key): [] for name in students for key in MEASUREMENTS}
+    teacher_seconds, key_seconds = [], []
     fitted = {}
     for _ in range(args.repeats):
         teacher_seconds.append(teacher_pass(teacher, X, y)[0])
-        for name, (student, _) in STUDENTS.items():
+        key_seconds.append(cache_key(teacher, X, y))
+        for name, (student, _) in students.items():
             for key, measure in MEASUREMENTS.items():
                 elapsed, fitted[name, key] = measure(student, teacher, X, y, teacher_logits)
                 seconds[name, key].append(elapsed)
     median = {key: statistics.median(values) for key, values in seconds.items()}
 
     header = (
-        f"{'student':<35}{'route':<15}{'hard s':>8}{'distill s':>11}{'ratio':>7}{'stud-only s':>13}"
-        f"{'ratio':>7}{'target':>8}  {'full':<7}{'stud-only':<9}"
+        f"{'student':<35}{'route':<15}{'hard s':>8}{'distill s':>11}{'ratio':>7}{'range':>13}{'stud-only s':>13}"
+        f"{'ratio':>7}{'range':>13}{'target':>8}  {'full':<7}{'stud-only':<9}"
     )
     print(header)
     print("-" * len(header))
-    for name, (_, target) in STUDENTS.items():
+    for name, (_, target) in students.items():
         hard, distilled, only = (median[name, key] for key in MEASUREMENTS)
         ratio, only_ratio = distilled / hard, only / hard
+        # Each repeat's own ratio: its (h, d, s) ran one after the other, under the same machine load.
+        spread = {
+            key: [d / h for d, h in zip(seconds[name, key], seconds[name, "hard"])]
+            for key in ("distilled", "student_only")
+        }
+        ranges = {key: f"{min(values):.2f}-{max(values):.2f}" for key, values in spread.items()}
         target_text = "none" if target is None else f"<= {target:g}"
         print(
             f"{name:<35}{fitted[name, 'distilled'].route_:<15}{hard:>8.3f}{distilled:>11.3f}{ratio:>7.2f}"
-            f"{only:>13.3f}{only_ratio:>7.2f}{target_text:>8}  {verdict(ratio, target):<7}"
-            f"{verdict(only_ratio, target)}"
+            f"{ranges['distilled']:>13}{only:>13.3f}{only_ratio:>7.2f}{ranges['student_only']:>13}{target_text:>8}  "
+            f"{verdict(ratio, target):<7}{verdict(only_ratio, target)}"
         )
     print(
         f"teacher pass alone (inside every distilled fit): {statistics.median(teacher_seconds):.3f} s "
         f"(min {min(teacher_seconds):.3f}, max {max(teacher_seconds):.3f})"
+    )
+    print(
+        f"cache key alone (inside every distilled fit): {statistics.median(key_seconds):.3f} s "
+        f"(min {min(key_seconds):.3f}, max {max(key_seconds):.3f})"
     )
     # A shared or throttled machine can stall single runs; the medians resist that, but say so.
     noisy = [
@@ -229,6 +289,8 @@ def main(argv=None):
         if max(values) > 2 * median[name, key]
     ]
     print(f"runs slower than 2x their median: {'; '.join(noisy) if noisy else 'none'}")
+
+    print("ratio: of the medians; range: lowest and highest ratio of a single repeat")
     print()
 
     print("Sanity (last repeat, held-out rows): accuracy and fidelity = agreement with the teacher")
@@ -236,7 +298,7 @@ def main(argv=None):
         f"{'student':<35}{'acc hard':>9}{'acc distilled':>15}{'fid hard':>10}{'fid distilled':>15}"
         f"{'n_iter_ hard/dist':>19}"
     )
-    for name in STUDENTS:
+    for name in students:
         hard_model, clf = fitted[name, "hard"], fitted[name, "distilled"]
         hard_labels, distilled_labels = hard_model.predict(X_test), clf.predict(X_test)
         n_iter = [getattr(model, "n_iter_", None) for model in (hard_model, clf.student_)]
