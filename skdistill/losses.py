@@ -9,10 +9,10 @@ The project's loss, for student logits ``s``, teacher logits ``t`` and labels ``
 ``(softmax(s / T) - softmax(t / T)) / T``.
 """
 
-import inspect
-
 import numpy as np
 import torch
+
+from ._signatures import call_refused
 import torch.nn.functional as F
 
 __all__ = ["distillation_loss", "tempered_log_softmax"]
@@ -353,13 +353,8 @@ class BlendedSquaredError(KLDistillationLoss):
 
 def _check_loss_signature(function):
     """Raise a ``TypeError`` now, before any work, if ``function`` cannot be called as a loss is."""
-    try:
-        signature = inspect.signature(function)
-    except (TypeError, ValueError):  # a builtin or C callable whose signature cannot be read: try it as it is
-        return
-    try:
-        signature.bind(None, None, None, T=1.0, alpha=0.0)
-    except TypeError as exc:
+    exc = call_refused(function, None, None, None, T=1.0, alpha=0.0)
+    if exc is not None:
         name = getattr(function, "__name__", type(function).__name__)
         raise TypeError(
             f"The loss {name} must be callable as loss(student_logits, teacher_logits, y, *, T, alpha) and return "

@@ -16,6 +16,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from .._base import DistillationTargets, LogitsPredictionMixin, check_at_least_two_classes, validated_rows
 from .._portable import PortablePickleMixin
+from .._signatures import call_refused
 from .._soft_targets import UNLABELLED
 from .._torch_utils import (
     DEVICE_CONSTRAINT,
@@ -82,17 +83,13 @@ def _fused_kernel_available(parameters):
 
 def _check_optimizer_signature(optimizer):
     """Refuse, before any work, a callable optimizer that cannot be called as ``_make_optimizer`` calls it."""
-    try:
-        signature = inspect.signature(optimizer)
-    except (TypeError, ValueError):  # some callables implemented in C have none: trust them
-        return
-    try:
-        signature.bind([], lr=0.001, weight_decay=0.0)
-    except TypeError as exc:
+    exc = call_refused(optimizer, [], lr=0.001, weight_decay=0.0)
+    if exc is not None:
         name = getattr(optimizer, "__qualname__", type(optimizer).__name__)
         raise TypeError(
             f"optimizer is called as optimizer(parameters, lr=learning_rate_init, weight_decay=weight_decay) "
-            f"and must return a torch.optim.Optimizer, but {name}{signature} cannot be called so ({exc}). "
+            f"and must return a torch.optim.Optimizer, but {name}{inspect.signature(optimizer)} cannot be called "
+            f"so ({exc}). "
             "Accept both keywords, e.g. functools.partial(torch.optim.SGD, momentum=0.9), or "
             "lambda parameters, lr, weight_decay: torch.optim.SGD(parameters, lr=lr, weight_decay=weight_decay)."
         ) from None
