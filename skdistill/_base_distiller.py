@@ -36,12 +36,13 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
     Subclasses define ``__init__`` (with at least the parameters of :attr:`_parameter_constraints`),
     public ``fit`` / ``partial_fit`` that call :meth:`_fit` / :meth:`_partial_fit`, and:
 
-    - ``_check_y(y)``: task checks of a validated ``y`` (called by :meth:`_check_data`);
-    - ``_check_fit_labels(y)``: checks of the labels of the rows of positive weight (``fit`` only);
     - ``_teacher_adapter()`` / ``_student_adapter()``: unfitted adapters of ``teacher`` / ``student``;
     - ``_output_space(teacher, y)``: how the teacher's output columns map to the targets;
     - ``_targets(space, teacher_outputs, y, n_unlabelled)``: what the student learns from;
-    - ``_record_fit(space, student, fitted_student)``: the task's fitted attributes.
+    - ``_fitted_space()`` / ``_record_space(space)``: the output space as fitted attributes.
+
+    They may also extend the checks (``_check_y``, ``_check_fit_labels``,
+    ``_check_before_teacher_runs``) and what ``fit`` records (``_record_fit``).
     """
 
     _parameter_constraints = {
@@ -255,6 +256,25 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
     def _check_before_teacher_runs(self, teacher, student, X, y):
         """Raise, before the teacher's pass over the data, if its outputs cannot serve these targets or
         this student."""
+
+    def _check_y(self, y):
+        """Task checks of a validated ``y`` (called by :meth:`_check_data`)."""
+
+    def _check_fit_labels(self, y):
+        """Checks of the labels of the rows of positive weight (``fit`` only)."""
+
+    def _record_fit(self, space, student, fitted_student):
+        """The fitted attributes ``fit`` sets besides ``teacher_`` and ``student_``."""
+        self._record_space(space)
+
+    def _y_required(self):
+        """For the tags: y is optional only for pure distillation from a teacher that needs no fitting.
+
+        The subclasses set it in their own ``__sklearn_tags__``, after the mixin (``ClassifierMixin``,
+        ``RegressorMixin``) that marks y as required.
+        """
+        pure_distillation = isinstance(self.alpha, Real) and self.alpha == 0
+        return not (pure_distillation and is_trained(self.teacher))
 
     def _first_stream_space(self, teacher, classes, y):
         """The output space of a stream, on its first ``partial_fit`` call."""

@@ -347,7 +347,7 @@ class DistilledClassifier(ClassifierMixin, BaseDistiller):
         self.classes_, self._teacher_columns = space
 
     def _record_fit(self, space, student, fitted_student):
-        self._record_space(space)
+        super()._record_fit(space, student, fitted_student)
         self.student_classes_ = np.asarray(getattr(student, "output_classes_", fitted_student.classes_))
 
     def _targets(self, space, teacher_outputs, y, n_unlabelled):
@@ -478,6 +478,11 @@ class DistilledClassifier(ClassifierMixin, BaseDistiller):
         aligned[:, np.searchsorted(self.classes_, student_classes)] = output
         return aligned
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = self._y_required()
+        return tags
+
     def predict(self, X):
         """The student's most probable class for each row.
 
@@ -491,13 +496,6 @@ class DistilledClassifier(ClassifierMixin, BaseDistiller):
         """
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        # y is optional only for pure distillation from a teacher that needs no fitting.
-        pure_distillation = isinstance(self.alpha, Real) and self.alpha == 0
-        tags.target_tags.required = not (pure_distillation and is_trained(self.teacher))
-        return tags
 
 
 def _naming_labels(teacher, classes):

@@ -1,7 +1,5 @@
 """DistilledRegressor: a student regressor trained on a blend of the true targets and a teacher's predictions."""
 
-from numbers import Real
-
 import numpy as np
 import torch
 from sklearn.base import RegressorMixin, _fit_context, clone
@@ -194,12 +192,6 @@ class DistilledRegressor(RegressorMixin, BaseDistiller):
 
     # --- Hooks of BaseDistiller ---------------------------------------------------------------------
 
-    def _check_y(self, y):
-        pass  # validate_data already refused non-numeric and non-finite targets
-
-    def _check_fit_labels(self, y):
-        pass
-
     def _teacher_adapter(self):
         teacher = as_teacher(_predicting_values(self.teacher))
         if isinstance(teacher, TeacherEnsemble):  # an ensemble of bare torch modules predicts values too
@@ -243,9 +235,6 @@ class DistilledRegressor(RegressorMixin, BaseDistiller):
     def _record_space(self, space):
         self.n_outputs_, self._y_ndim = space
 
-    def _record_fit(self, space, student, fitted_student):
-        self._record_space(space)
-
     def _targets(self, space, teacher_outputs, y, n_unlabelled):
         n_outputs = space[0]
         outputs = teacher_outputs[0] if len(teacher_outputs) == 1 else np.concatenate(teacher_outputs)
@@ -285,7 +274,7 @@ class DistilledRegressor(RegressorMixin, BaseDistiller):
                 f"The student {type(self.student_).__name__}.predict returned NaN or infinite values for "
                 f"{int((~np.isfinite(predictions)).any(axis=1).sum())} of {len(predictions)} rows."
             )
-        return predictions[:, 0] if self._y_ndim == 1 else predictions
+        return self._in_shape_of_y(predictions)
 
     @available_if(BaseDistiller._check_teacher_kept)
     def teacher_predict(self, X):
@@ -300,7 +289,10 @@ class DistilledRegressor(RegressorMixin, BaseDistiller):
         ndarray of shape (n_samples,) or (n_samples, n_outputs)
         """
         check_is_fitted(self)
-        outputs = np.asarray(self._teacher_outputs(X), dtype=np.float64)
+        return self._in_shape_of_y(np.asarray(self._teacher_outputs(X), dtype=np.float64))
+
+    def _in_shape_of_y(self, outputs):
+        """``outputs`` of shape (n_samples, n_outputs) in the shape of the ``y`` seen in fit."""
         return outputs[:, 0] if self._y_ndim == 1 else outputs
 
     @available_if(BaseDistiller._check_teacher_kept)
@@ -325,8 +317,7 @@ class DistilledRegressor(RegressorMixin, BaseDistiller):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        pure_distillation = isinstance(self.alpha, Real) and self.alpha == 0
-        tags.target_tags.required = not (pure_distillation and is_trained(self.teacher))
+        tags.target_tags.required = self._y_required()
         tags.target_tags.multi_output = True
         return tags
 
