@@ -5,6 +5,11 @@ scikit-learn's ``LogisticRegression`` minimises, for weights ``w`` summing to ``
 Here ``CE(y_i, .)`` becomes the cross-entropy to a soft target row ``q_i``; the same L-BFGS-B solver
 and stopping rule are used, and the result is installed in a clone of the user's own estimator, so
 ``student_`` is a plain, fully working ``LogisticRegression``.
+
+Memory: float32 ``X`` is used as it is, and the objective runs over chunks of rows, so the fit needs
+a few MB beyond ``X`` and the soft labels (1M x 50 float32 rows, 10 classes: 0.78 x ``X`` for the whole
+distilled fit, teacher pass included, where a float64 copy of ``X`` and n x n_classes temporaries took
+5.77 x; ``benchmarks/bench_memory.py``).
 """
 
 import contextlib
@@ -35,48 +40,127 @@ def logistic_penalty(estimator):
     return penalty
 
 
-def _objective(packed, X, weighted_Q, weighted_mass, l2_strength, n_coef_rows, fit_intercept):
-    """The weighted soft cross-entropy and its gradient.
+# Entries (rows x classes) of the objective's temporaries per chunk of rows: 2**18 is 1 MB in float32, so
+# the objective's extra memory is a few MB whatever the number of rows, and the chunks are still large
+# enough that the Python loop costs little next to the products.
+_CHUNK_ENTRIES = 2**18
 
-    ``weighted_Q = weight * Q`` and ``weighted_mass = weight * Q.sum(axis=1)`` are computed once per
-    fit: on small data (digits: 900 x 64, 10 classes) the per-call temporaries were most of the time.
+
+class _SoftCrossEntropy:
+    """The weighted soft cross-entropy of a linear model and its gradient, a chunk of rows at a time.
+
+    ``value(coef, intercept) = scale * sum_i r_i sum_k c_k q_ik * (-log softmax(z_i)_k)`` plus the L2 term
+    ``0.5 * l2_strength * ||coef||^2``, with ``z_i = coef @ x_i + intercept``, row weights ``r`` (1 when
+    None), class multipliers ``c`` (1 when None) and ``scale = 1 / sum_i r_i``.
+
+    The products with ``X`` run in ``X``'s dtype (float32 input is not copied to float64); the value and
+    the gradient are summed in float64 across chunks, and each row's cross-entropy is summed over its
+    classes before the rows are summed in float64, so float32 rounding does not accumulate over rows.
+    The solver's parameters are float64. Temporaries are a few chunk x n_classes arrays: a chunk of
+    :data:`_CHUNK_ENTRIES` entries. When all rows fit in one chunk, the weighted targets are prepared
+    once per fit rather than once per call (on small data the per-call temporaries were most of the time).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features), float32 or float64
+    soft_labels : ndarray of shape (n_samples, n_classes)
+    row_weight : ndarray of shape (n_samples,) or None
+    class_multipliers : ndarray of shape (n_classes,) or None
+    l2_strength : float
+    n_coef_rows : int
+        1 (binary: one score, ``p(class 1) = sigmoid(z)``) or ``n_classes``.
+    fit_intercept : bool
     """
-    n_features = X.shape[1]
-    coef = packed[: n_coef_rows * n_features].reshape(n_coef_rows, n_features)
-    Z = X @ coef.T
-    if fit_intercept:
-        Z += packed[n_coef_rows * n_features :]
-    if n_coef_rows == 1:  # binary: one score z, p(class 1) = sigmoid(z)
-        z = Z[:, 0]
-        value = -(weighted_Q[:, 1] @ log_expit(z) + weighted_Q[:, 0] @ log_expit(-z))
-        grad_Z = (weighted_mass * expit(z) - weighted_Q[:, 1])[:, None]
+
+    def __init__(self, X, soft_labels, row_weight, class_multipliers, l2_strength, n_coef_rows, fit_intercept):
+        self.X = X
+        self.soft_labels = soft_labels
+        self.row_weight = row_weight
+        self.class_multipliers = class_multipliers
+        self.l2_strength = l2_strength
+        self.n_coef_rows = n_coef_rows
+        self.fit_intercept = fit_intercept
+        self.scale = 1.0 / (len(X) if row_weight is None else row_weight.sum())
+        # Each row's weighted target mass sum_k r_i c_k q_ik, in float64: one value per row.
+        mass = soft_labels.sum(axis=1) if class_multipliers is None else soft_labels @ class_multipliers
+        self.mass = mass if row_weight is None else mass * row_weight
+        n_rows, n_classes = soft_labels.shape
+        chunk_rows = max(1, _CHUNK_ENTRIES // n_classes)
+        self.chunks = [slice(start, min(start + chunk_rows, n_rows)) for start in range(0, n_rows, chunk_rows)]
+        self._prepared = [self._weighted_targets(self.chunks[0])] if len(self.chunks) == 1 else None
+
+    def _weighted_targets(self, rows):
+        """``r_i c_k q_ik`` on ``rows``: float64 for the binary score, else in ``X``'s dtype."""
+        dtype = np.float64 if self.n_coef_rows == 1 else self.X.dtype
+        weighted = np.array(self.soft_labels[rows], dtype=dtype)
+        if self.class_multipliers is not None:
+            weighted *= self.class_multipliers.astype(dtype)
+        if self.row_weight is not None:
+            weighted *= self.row_weight[rows, None].astype(dtype)
+        return weighted
+
+    def __call__(self, packed):
+        """The value (float) and gradient (float64, shaped as ``packed``) at the parameters ``packed``."""
+        n_features = self.X.shape[1]
+        n_coef = self.n_coef_rows * n_features
+        coef = packed[:n_coef].reshape(self.n_coef_rows, n_features)
+        work_coef = coef.astype(self.X.dtype, copy=False)
+        work_intercept = packed[n_coef:].astype(self.X.dtype, copy=False) if self.fit_intercept else None
+        value = 0.0
+        grad = np.zeros_like(packed)
+        grad_coef = grad[:n_coef].reshape(self.n_coef_rows, n_features)
+        for index, rows in enumerate(self.chunks):
+            X_rows = self.X[rows]
+            weighted = self._prepared[index] if self._prepared is not None else self._weighted_targets(rows)
+            Z = X_rows @ work_coef.T
+            if self.fit_intercept:
+                Z += work_intercept
+            if self.n_coef_rows == 1:
+                chunk_value, grad_Z = _binary_terms(Z[:, 0], weighted, self.mass[rows])
+            else:
+                chunk_value, grad_Z = _multiclass_terms(Z, weighted, self.mass[rows])
+            value += chunk_value
+            grad_Z = grad_Z.astype(self.X.dtype, copy=False)
+            grad_coef += grad_Z.T @ X_rows
+            if self.fit_intercept:
+                grad[n_coef:] += grad_Z.sum(axis=0)
+        value *= self.scale
+        grad *= self.scale
+        value += 0.5 * self.l2_strength * np.vdot(coef, coef)
+        grad_coef += self.l2_strength * coef
+        return value, grad
+
+
+def _binary_terms(z, weighted, mass):
+    """Cross-entropy sum and gradient in z of one chunk, binary: ``p(class 1) = sigmoid(z)``, in float64."""
+    z = z.astype(np.float64, copy=False)  # one value per row: float64 costs little here
+    value = -(weighted[:, 1] @ log_expit(z) + weighted[:, 0] @ log_expit(-z))
+    return value, (mass * expit(z) - weighted[:, 1])[:, None]
+
+
+def _multiclass_terms(Z, weighted, mass):
+    """Cross-entropy sum and gradient in Z of one chunk; ``Z`` is overwritten with the log-softmax."""
+    Z -= Z.max(axis=1, keepdims=True)
+    proba = np.exp(Z)  # softmax and its log-normaliser from one exponential
+    norm = proba.sum(axis=1)
+    Z -= np.log(norm)[:, None]
+    # -sum w q log p: each term >= 0, so no cancellation; in float32, rows are summed in float64.
+    if Z.dtype == np.float64:
+        value = -np.vdot(weighted, Z)
     else:
-        # softmax and its log-normaliser from one exponential
-        Z_max = Z.max(axis=1, keepdims=True)
-        exp_Z = np.exp(Z - Z_max)
-        norm = exp_Z.sum(axis=1)
-        log_norm = np.log(norm) + Z_max[:, 0]
-        value = weighted_mass @ log_norm - np.vdot(weighted_Q, Z)
-        exp_Z *= (weighted_mass / norm)[:, None]
-        grad_Z = exp_Z
-        grad_Z -= weighted_Q
-    value += 0.5 * l2_strength * np.vdot(coef, coef)
-    grad_coef = grad_Z.T @ X
-    grad_coef += l2_strength * coef
-    grad = grad_coef.ravel()
-    if fit_intercept:
-        grad = np.concatenate([grad, grad_Z.sum(axis=0)])
-    return value, grad
+        value = -np.einsum("ij,ij->i", weighted, Z).sum(dtype=np.float64)
+    proba *= (mass / norm).astype(Z.dtype, copy=False)[:, None]
+    proba -= weighted
+    return value, proba
 
 
-def _minimize(X, Q, weight, l2_strength, n_coef_rows, estimator, n_params):
+def _minimize(objective, estimator, n_params):
     """L-BFGS-B on the soft objective, with scikit-learn's stopping rule."""
     return optimize.minimize(
-        _objective,
+        objective,
         np.zeros(n_params),
         method="L-BFGS-B",
         jac=True,
-        args=(X, Q * weight[:, None], Q.sum(axis=1) * weight, l2_strength, n_coef_rows, estimator.fit_intercept),
         options={"maxiter": estimator.max_iter, "maxls": 50, "gtol": estimator.tol, "ftol": 64 * np.finfo(float).eps},
     )
 
@@ -93,7 +177,8 @@ def fit_soft_logistic(estimator, X, soft_labels, classes, sample_weight=None):
     estimator : LogisticRegression
         Its ``C``, ``fit_intercept``, ``class_weight``, ``max_iter`` and ``tol`` are used. Its ``solver``
         is not: the objective is convex, and L-BFGS-B finds the same optimum any solver would.
-    X : ndarray of shape (n_samples, n_features)
+    X : array-like of shape (n_samples, n_features)
+        float32 and float64 are used as they are (float32 is not copied); other types become float64.
     soft_labels : ndarray of shape (n_samples, n_classes)
         Target distribution of each row, columns in the order of ``classes``.
     classes : ndarray of shape (n_classes,)
@@ -105,21 +190,31 @@ def fit_soft_logistic(estimator, X, soft_labels, classes, sample_weight=None):
         A fitted clone, with ``coef_``, ``intercept_``, ``classes_``, ``n_iter_``.
     """
     fitted = clone(estimator)
-    X = validate_data(fitted, X, dtype=np.float64)  # sets n_features_in_ (and feature_names_in_)
-    weight = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-    total_weight = weight.sum()
-    Q = soft_labels * soft_class_weights(estimator.class_weight, soft_labels, classes, sample_weight)
+    # float32 stays float32 (no float64 copy of X); sets n_features_in_ (and feature_names_in_).
+    X = validate_data(fitted, X, dtype=(np.float64, np.float32))
+    soft_labels = np.asarray(soft_labels)
+    row_weight = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    total_weight = len(X) if row_weight is None else row_weight.sum()
+    class_multipliers = soft_class_weights(estimator.class_weight, soft_labels, classes, sample_weight)
     # scikit-learn's scaling: data term (1/S) sum_i w_i loss_i, penalty ||coef||^2 / (2 C S).
     l2_strength = 0.0 if logistic_penalty(estimator) is None else 1.0 / (estimator.C * total_weight)
-    weight = weight / total_weight
     n_coef_rows = 1 if len(classes) == 2 else len(classes)
     n_params = n_coef_rows * X.shape[1] + (n_coef_rows if estimator.fit_intercept else 0)
+    objective = _SoftCrossEntropy(
+        X,
+        soft_labels,
+        row_weight,
+        None if np.all(class_multipliers == 1) else class_multipliers,
+        l2_strength,
+        n_coef_rows,
+        estimator.fit_intercept,
+    )
     # One BLAS thread up to 5M entries of X: the objective's products are small, and OpenBLAS threads
     # competing with torch's made the fit 2x (100,000 x 50) to 12x (digits) slower on a 2-core
     # machine; one thread was faster at every size measured there (898 x 64, 20,000 x 20, 100,000 x 50).
     blas_threads = threadpool_limits(1, user_api="blas") if X.size <= _ONE_THREAD_UP_TO else contextlib.nullcontext()
     with blas_threads:
-        result = _minimize(X, Q, weight, l2_strength, n_coef_rows, estimator, n_params)
+        result = _minimize(objective, estimator, n_params)
     if result.nit >= estimator.max_iter:
         warnings.warn(
             f"lbfgs failed to converge after {result.nit} iterations on the soft labels; increase max_iter.",
