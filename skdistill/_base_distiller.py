@@ -21,6 +21,7 @@ from sklearn.utils.validation import _check_sample_weight, _num_samples, validat
 from . import _cache
 from ._base import clone_sharing, refuse_nested, without_nested
 from ._ensemble import restored_teacher_parameter, teacher_parameter_state
+from ._on_workers import sent_by_reference
 from ._portable import portable_state, restored_state
 from .augment import AUGMENTERS, as_augmenter
 from .students._routing import check_incremental, partial_fit_student
@@ -80,7 +81,8 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
                 state = {**state, "teacher": stand_in}
         else:  # several teachers: the fitted ensemble stores the modules
             state = {**state, "teacher": teacher_parameter_state(self.teacher, adapter)}
-        return portable_state(state)
+        # In Dask's own pickling, a teacher the cluster holds (skdistill.dask.teacher_on_workers) goes by reference.
+        return portable_state(sent_by_reference(state))
 
     def __setstate__(self, state):
         state = restored_state(dict(state), type(self).__name__)
