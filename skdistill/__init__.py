@@ -13,12 +13,13 @@ from ._ensemble import TeacherEnsemble  # noqa: E402
 from ._onnx import register_onnx_converters, to_onnx  # noqa: E402
 from ._pruning import prune_student  # noqa: E402
 from ._regressor import DistilledRegressor  # noqa: E402
-from .students import MLPStudent, RegressorStudent, TorchStudent  # noqa: E402
+from .students import BoostingStudent, MLPStudent, RegressorStudent, TorchStudent  # noqa: E402
 from .students._neural_base import Float64FallbackWarning  # noqa: E402
 from .students._training import TrainingInterruptedWarning  # noqa: E402
 from .teachers import SklearnTeacher, TorchTeacher  # noqa: E402
 
 __all__ = [
+    "BoostingStudent",
     "DistilledClassifier",
     "DistilledRegressor",
     "Float64FallbackWarning",

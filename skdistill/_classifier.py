@@ -70,16 +70,18 @@ class DistilledClassifier(ClassifierMixin, BaseDistiller):
         ``1 - alpha``. ``alpha=1`` is ordinary supervised training (the teacher is ignored),
         ``alpha=0`` pure distillation, where ``y`` may be ``None``: the labels then come from the
         teacher, which allows distilling on unlabelled data.
-    route : {"auto", "native", "logistic", "tree", "sample_weight", "regression_proba", \
+    route : {"auto", "native", "logistic", "tree", "boosting", "sample_weight", "regression_proba", \
             "regression_logits"}, default="auto"
         How the student learns. ``"native"``: neural students train on the logits. ``"logistic"``:
         ``LogisticRegression`` (L2 or no penalty) fitted to the soft cross-entropy exactly, at the
         cost of one ordinary fit. ``"tree"``: ``DecisionTreeClassifier`` (Gini) grown on soft labels,
-        leaves holding soft distributions, at the cost of one ordinary fit. ``"sample_weight"``: any
+        leaves holding soft distributions, at the cost of one ordinary fit. ``"boosting"``:
+        ``LGBMClassifier``, ``XGBClassifier`` and ``HistGradientBoostingClassifier`` boosted on the soft
+        cross-entropy as their objective, at the cost of one ordinary fit. ``"sample_weight"``: any
         classifier whose ``fit`` takes ``sample_weight``, trained on one row per (row, class) weighted
         by the soft label (rows under 1e-6 dropped). ``"regression_proba"`` / ``"regression_logits"``:
         a regressor fitted to the soft targets or to their log (tempered logits); ``predict_proba``
-        is made valid. ``"auto"`` picks the first of native, logistic, tree, sample_weight and
+        is made valid. ``"auto"`` picks the first of native, logistic, tree, boosting, sample_weight and
         regression_proba that applies: a regressor learns the soft targets themselves, which agreed
         with the teacher more on held-out rows on average (see the user guide).
     loss : {"kl", "mse"} or callable, default="kl"

@@ -208,7 +208,8 @@ def test_entropy_tree_takes_the_sample_weight_route(data):
 )
 def test_sample_weight_route(data, student):
     X, y = data
-    clf = DistilledClassifier(LogisticRegression(), student, T=2.0, alpha=0.3).fit(X, y)
+    # HistGradientBoosting goes by route "boosting" by default (tests/test_boosting_students.py); asked here.
+    clf = DistilledClassifier(LogisticRegression(), student, T=2.0, alpha=0.3, route="sample_weight").fit(X, y)
     assert clf.route_ == "sample_weight" and type(clf.student_) is type(student)
     proba = clf.predict_proba(X)
     assert (proba >= 0).all() and np.allclose(proba.sum(axis=1), 1.0)
@@ -378,7 +379,7 @@ def test_sample_weight_route_never_early_stops_on_copies_of_training_rows():
     )
     # 4,000 rows x 3 classes = 12,000 expanded rows: "auto" would switch early stopping on (> 10,000)
     clf = DistilledClassifier(
-        LogisticRegression(), HistGradientBoostingClassifier(max_iter=15, random_state=0), T=4.0
+        LogisticRegression(), HistGradientBoostingClassifier(max_iter=15, random_state=0), T=4.0, route="sample_weight"
     ).fit(X, y)
     assert clf.route_ == "sample_weight"
     assert clf.student_.do_early_stopping_ is False and clf.student_.n_iter_ == 15

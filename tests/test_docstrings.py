@@ -16,6 +16,7 @@ MODULES = [
     "skdistill.students._mlp",
     "skdistill.students._torch",
     "skdistill.students._soft_regression",
+    "skdistill.students._soft_boosting",
     "skdistill.augment",
     "skdistill.metrics",
     "skdistill.display",

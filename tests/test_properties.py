@@ -367,7 +367,8 @@ def test_int_rows_are_learnt_as_float64():
 def test_sample_weight_route_refuses_soft_targets_of_one_class(student_name):
     # At T=1e-3 the other class's tempered probability is exactly 0 in float64: one class is left.
     X = np.array([[10.0], [11.0]])
-    clf = DistilledClassifier(confident_teacher(), STUDENTS[student_name](), T=1e-3, alpha=0.0, memory=False)
+    student = STUDENTS[student_name]()
+    clf = DistilledClassifier(confident_teacher(), student, T=1e-3, alpha=0.0, memory=False, route="sample_weight")
     with pytest.raises(ValueError, match="all their weight on one class .* Raise T"):
         clf.fit(X)
     assert not hasattr(clf, "student_")

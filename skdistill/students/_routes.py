@@ -11,11 +11,14 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import is_classifier, is_regressor
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.validation import has_fit_parameter
 
 from ._provenance import takes_any_labels
+from ._soft_boosting import BoostingStudent, booster_library, user_objective, why_booster_refused
+from ._soft_hist_boosting import fit_soft_hist_boosting, why_hist_boosting_refused
 from ._soft_logistic import fit_soft_logistic, logistic_penalty
 from ._soft_regression import RegressorStudent
 from ._soft_tree import fit_soft_tree, supports_soft_gini
@@ -144,14 +147,9 @@ class SampleWeightRoute(Route):
                 "loss (SGDClassifier(loss='log_loss')) or wrap it in CalibratedClassifierCV"
             )
         params = student.get_params(deep=False)
-        stopping = [param for param, value in params.items() if _stops_early(param, value, params)]
-        if stopping:
-            settings = ", ".join(f"{param}={params[param]!r}" for param in stopping)
-            turn_off = " and ".join(EARLY_STOPPING_OFF[param] for param in stopping)
-            return (
-                "its early stopping would validate on expanded rows, copies of training rows, or fail for want "
-                f"of a validation set (none is passed to fit); turn it off ({turn_off}; it has {settings})"
-            )
+        refusal = _user_objective_refusal(student) or _early_stopping_refusal(params, "on expanded rows, copies of training rows,")
+        if refusal is not None:
+            return refusal
         if params.get("class_weight") == "balanced_subsample":
             return "class_weight='balanced_subsample' has no soft-label equivalent; use 'balanced'"
         return None
@@ -177,6 +175,61 @@ class SampleWeightRoute(Route):
 
     def partial_fit(self, student, X, targets, sample_weight=None):
         return partial_fit_soft_weights(student, X, targets.soft_targets(), targets.classes, sample_weight)
+
+
+class BoostingRoute(Route):
+    """Gradient-boosted students (LightGBM, XGBoost, HistGradientBoosting) with the soft cross-entropy as
+    their objective: one ordinary fit, where the ``"sample_weight"`` route pays about ``n_classes``."""
+
+    name = "boosting"
+
+    def why_refused(self, student):
+        hist = isinstance(student, HistGradientBoostingClassifier)
+        if not hist and booster_library(student) is None:
+            return f"{type(student).__name__} is not a LightGBM, XGBoost or HistGradientBoosting classifier"
+        refusal = _user_objective_refusal(student) or _early_stopping_refusal(
+            student.get_params(deep=False), "on rows the soft labels are not known for,"
+        )
+        if refusal is not None:
+            return refusal
+        return why_hist_boosting_refused(student) if hist else why_booster_refused(student)
+
+    def fit(self, student, X, targets, sample_weight=None):
+        soft_labels, classes = targets.soft_targets(), targets.classes
+        if isinstance(student, HistGradientBoostingClassifier):
+            if len(X) < len(classes):  # too few rows to give every class a stand-in label
+                return REGISTRY["sample_weight"].fit(student, X, targets, sample_weight)
+            fitted = fit_soft_hist_boosting(student, X, soft_labels, classes, sample_weight)
+        else:
+            fitted = BoostingStudent(student).fit_soft(X, soft_labels, classes, sample_weight)
+        return fitted, np.asarray(fitted.classes_)
+
+
+def _user_objective_refusal(student):
+    """Why a booster's objective function of the user's own cannot be trained on soft labels, or None."""
+    booster = isinstance(student, HistGradientBoostingClassifier) or booster_library(student) is not None
+    name = user_objective(student) if booster else None
+    if name is None:
+        return None
+    objective = student.get_params(deep=False)[name]
+    return (
+        f"its {name} is a function of your own ({getattr(objective, '__name__', type(objective).__name__)}); distillation trains a booster on the soft cross-entropy, which would replace it. Remove "
+        f"{name}= (the library's default objective is the one distilled), or use a neural student "
+        "(MLPStudent, TorchStudent) with a loss of your own"
+    )
+
+
+def _early_stopping_refusal(params, where):
+    """Why the early stopping set in ``params`` cannot run on this route (it would validate ``where``), or None."""
+    stopping = [param for param, value in params.items() if _stops_early(param, value, params)]
+    if not stopping:
+        return None
+    settings = ", ".join(f"{param}={params[param]!r}" for param in stopping)
+    turn_off = " and ".join(EARLY_STOPPING_OFF[param] for param in stopping)
+    return (
+        f"its early stopping would validate {where} or fail for want of a validation set (none is passed to "
+        f"fit); turn it off ({turn_off}; it has {settings})"
+    )
 
 
 class RegressionRoute(_SoftLabelRoute):
@@ -244,6 +297,7 @@ REGISTRY = {
         NativeRoute(),
         LogisticRoute(),
         TreeRoute(),
+        BoostingRoute(),
         SampleWeightRoute(),
         RegressionRoute("regression_proba", "proba", automatic=True),
         RegressionRoute("regression_logits", "logits", automatic=False),

@@ -83,7 +83,7 @@ class SoftLabelStudent:
     ----------
     estimator : estimator
         The user's student (never fitted itself: each route fits a clone).
-    route : {"logistic", "tree", "sample_weight", "regression_proba", "regression_logits"}
+    route : {"logistic", "tree", "boosting", "sample_weight", "regression_proba", "regression_logits"}
 
     Attributes
     ----------
@@ -196,7 +196,8 @@ def as_student(student, route="auto", loss=None):
         template: training works on a copy). An estimator with ``fit_distill`` (``MLPStudent``,
         ``TorchStudent``, or your own) is trained on the logits; any other scikit-learn estimator
         learns the soft targets by the route ``route`` picks.
-    route : {"auto", "native", "logistic", "tree", "sample_weight", "regression_proba", "regression_logits"}
+    route : {"auto", "native", "logistic", "tree", "boosting", "sample_weight", "regression_proba", \
+            "regression_logits"}
         ``"auto"`` picks the exact and cheapest route that applies.
     loss : loss object, default=None
         The distiller's loss (see :mod:`skdistill.losses`); it may allow only some routes.

@@ -42,3 +42,35 @@ def soft_class_weights(class_weight, soft_labels, classes, sample_weight=None):
     multipliers = np.ones(n_classes)
     multipliers[present] = total / (n_classes * soft_counts[present])
     return multipliers
+
+
+def fold_class_weights(multipliers, soft_labels, sample_weight=None):
+    """Soft labels and row weights whose soft cross-entropy is the class-weighted one.
+
+    The class-weighted soft cross-entropy ``sum_i w_i sum_c cw_c q_ic (-log p_ic)`` equals
+    ``sum_i (w_i m_i) sum_c q'_ic (-log p_ic)`` with ``m_i = sum_c cw_c q_ic`` and
+    ``q'_ic = cw_c q_ic / m_i``: the same gradients ``w_i m_i (p_i - q'_i)`` and hessians
+    ``w_i m_i p_i (1 - p_i)``. A learner of the plain soft cross-entropy learns the weighted one from
+    ``q'`` and ``w m``.
+
+    Parameters
+    ----------
+    multipliers : ndarray of shape (n_classes,)
+        From :func:`soft_class_weights`.
+    soft_labels : ndarray of shape (n_samples, n_classes)
+    sample_weight : ndarray of shape (n_samples,), default=None
+
+    Returns
+    -------
+    soft_labels : ndarray of shape (n_samples, n_classes)
+        ``q'``, rows summing to 1 (``soft_labels`` itself when every multiplier is 1).
+    row_weight : ndarray of shape (n_samples,) or None
+        ``w m`` (``sample_weight`` itself when every multiplier is 1).
+    """
+    if np.all(multipliers == 1.0):
+        return soft_labels, sample_weight
+    weighted = soft_labels * multipliers
+    mass = weighted.sum(axis=1)
+    folded = np.divide(weighted, mass[:, None], out=np.array(soft_labels, dtype=np.float64), where=mass[:, None] > 0)
+    row_weight = mass if sample_weight is None else np.asarray(sample_weight, dtype=np.float64) * mass
+    return folded, row_weight
