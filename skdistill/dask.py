@@ -102,7 +102,9 @@ def teacher_on_workers(teacher, client=None):
     The workers hold the teacher from the start of the block to its end: one copy per worker process,
     used by all its threads. A torch module's copy is put in eval mode (the teacher always runs in eval
     mode, so its outputs do not change): threads then never see each other toggle its ``training``
-    flags. The scheduler holds the pickled bytes once.
+    flags. With ``TorchTeacher(module, device=...)`` other than the module's own device, give each
+    worker one thread: each fit moves the shared copy to the device and back. The scheduler holds the
+    pickled bytes once.
 
     Objects that hold the teacher and stay on the cluster after the block (futures you keep) cannot be
     unpickled there afterwards; the error says so.
@@ -110,11 +112,21 @@ def teacher_on_workers(teacher, client=None):
     Examples
     --------
     >>> import joblib
+    >>> from distributed import Client, LocalCluster
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from sklearn.linear_model import LogisticRegression
     >>> from sklearn.model_selection import GridSearchCV
+    >>> from skdistill import DistilledClassifier
     >>> from skdistill.dask import teacher_on_workers
-    >>> search = GridSearchCV(DistilledClassifier(teacher, MLPStudent()), {"T": [1, 4]})  # doctest: +SKIP
-    >>> with teacher_on_workers(teacher), joblib.parallel_backend("dask"):  # doctest: +SKIP
-    ...     search.fit(X, y)
+    >>> X, y = load_iris(return_X_y=True)
+    >>> teacher = RandomForestClassifier(n_estimators=20, random_state=0).fit(X, y)
+    >>> distiller = DistilledClassifier(teacher, LogisticRegression(max_iter=500))
+    >>> with LocalCluster(n_workers=2, processes=False, dashboard_address=None) as cluster, Client(cluster):
+    ...     with teacher_on_workers(teacher), joblib.parallel_backend("dask"):
+    ...         search = GridSearchCV(distiller, {"T": [1.0, 4.0]}, cv=3).fit(X, y)
+    >>> sorted(search.best_params_)
+    ['T']
     """
     models = _trained_models(teacher)
     if not models:

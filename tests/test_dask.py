@@ -281,7 +281,8 @@ def test_incremental_inside_the_block(client, streaming_data):
     X_dask, y_dask = da.from_array(X, chunks=(200, 6)), da.from_array(y, chunks=200)
     distiller = DistilledClassifier(teacher, SGDClassifier(loss="log_loss", random_state=0), T=2.0)
     with teacher_on_workers(teacher):
-        incremental = dask_ml_wrappers.Incremental(distiller, shuffle_blocks=False).fit(X_dask, y_dask, classes=[0, 1, 2])
+        incremental = dask_ml_wrappers.Incremental(distiller, shuffle_blocks=False)
+        incremental.fit(X_dask, y_dask, classes=[0, 1, 2])
     local = DistilledClassifier(teacher, SGDClassifier(loss="log_loss", random_state=0), T=2.0)
     for start in range(0, len(X), 200):
         local.partial_fit(X[start : start + 200], y[start : start + 200], classes=[0, 1, 2])

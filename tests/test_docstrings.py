@@ -2,6 +2,7 @@
 
 import doctest
 import importlib
+import importlib.util
 
 import pytest
 
@@ -20,6 +21,9 @@ MODULES = [
     "skdistill.augment",
     "skdistill.metrics",
     "skdistill.display",
+    pytest.param(
+        "skdistill.dask", marks=pytest.mark.skipif(not importlib.util.find_spec("distributed"), reason="the dask extra")
+    ),
 ]
 
 

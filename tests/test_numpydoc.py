@@ -1,5 +1,7 @@
 """Public docstrings follow numpydoc (checked with numpydoc.validate), as scikit-learn's do."""
 
+import importlib
+import importlib.util
 import inspect
 
 import pytest
@@ -20,6 +22,9 @@ IGNORED = {"SA01", "ES01", "RT02", "RT03", "PR07"}
 def public_objects():
     modules = [(skdistill, [n for n in skdistill.__all__ if n != "__version__"])]
     modules += [(m, m.__all__) for m in (skdistill.augment, skdistill.display, skdistill.losses, skdistill.metrics)]
+    if importlib.util.find_spec("distributed") is not None:  # the optional dask extra
+        dask_module = importlib.import_module("skdistill.dask")
+        modules.append((dask_module, dask_module.__all__))
     for module, names in modules:
         for name in names:
             obj = getattr(module, name)
