@@ -20,7 +20,7 @@ from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.model_selection import GridSearchCV
 
-from skdistill import DistilledClassifier, MLPStudent, TorchTeacher
+from skdistill import DistilledClassifier, MLPStudent, TeacherEnsemble, TorchTeacher
 
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
@@ -198,8 +198,13 @@ def _fitted_on_a_worker(distiller, X, y):
 
 @pytest.mark.parametrize(
     "wrap",
-    [lambda module: module, TorchTeacher, lambda module: [module, module]],
-    ids=["module", "TorchTeacher", "list"],
+    [
+        lambda module: module,
+        TorchTeacher,
+        lambda module: [module, module],
+        lambda module: TeacherEnsemble([("a", module), ("b", TorchTeacher(module))]),
+    ],
+    ids=["module", "TorchTeacher", "list", "TeacherEnsemble"],
 )
 def test_distillers_travel_with_a_reference_inside_the_block_and_whole_outside(client, id_data, wrap):
     X, y = id_data
@@ -224,6 +229,8 @@ def test_distillers_travel_with_a_reference_inside_the_block_and_whole_outside(c
 
 def _modules_of(teacher):
     members = teacher if isinstance(teacher, list) else [teacher]
+    if isinstance(teacher, TeacherEnsemble):
+        members = [member for _, member in teacher.teachers]
     return [getattr(member, "module", member) for member in members]
 
 
