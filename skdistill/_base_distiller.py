@@ -12,7 +12,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, is_classifier
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.model_selection import check_cv
 from sklearn.utils import _safe_indexing, check_array, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, Options, RealNotInt, StrOptions
@@ -23,7 +23,8 @@ from ._base import clone_sharing, refuse_nested, without_nested
 from ._ensemble import restored_teacher_parameter, teacher_parameter_state
 from ._on_workers import sent_by_reference
 from ._portable import portable_state, restored_state
-from .augment import AUGMENTERS, as_augmenter
+from ._active_rounds import fit_in_rounds
+from .augment import AUGMENTERS, ActiveSampler, as_augmenter
 from .students._routing import check_incremental, partial_fit_student
 from .teachers import TorchTeacher, is_trained, shared_on_clone
 
@@ -49,7 +50,7 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
     _parameter_constraints = {
         "student": [torch.nn.Module, HasMethods(["fit"]), None],
         "alpha": [Interval(Real, 0, 1, closed="both")],
-        "augment": [StrOptions(set(AUGMENTERS)), HasMethods(["sample"]), callable, None],
+        "augment": [StrOptions(set(AUGMENTERS)), HasMethods(["sample"]), ActiveSampler, callable, None],
         "augment_size": [Interval(Integral, 1, None, closed="left"), Interval(RealNotInt, 0, None, closed="neither")],
         "random_state": ["random_state"],
         "memory": [None, str, HasMethods(["cache"]), Options(bool, {False})],
@@ -152,13 +153,15 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         X_unlabeled = self._check_unlabeled(X_unlabeled, X)
 
         # Everything that can be checked before any work is checked here.
+        augmenter = as_augmenter(self.augment)
+        if isinstance(augmenter, ActiveSampler):
+            self._check_active(augmenter, int(kept.sum()))
         student = self._student_adapter()
         teacher = self._teacher_adapter()
         teacher_folds = self._teacher_folds(teacher, X_checked, y)
         teacher.check_fit_arguments(y, sample_weight)
         if hasattr(student, "check_fit_arguments"):
             student.check_fit_arguments(sample_weight)
-        augmenter = as_augmenter(self.augment)
         self._check_before_teacher_runs(teacher, student, X, y)
 
         # The teacher: fitted if needed and run once on the labelled rows (all of them, with their
@@ -168,21 +171,28 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         else:  # the training rows' outputs come from teachers that did not see them; teacher_ saw all
             teacher_outputs = _cache.out_of_fold_logits(teacher, X, y, sample_weight, teacher_folds, memory=self.memory)
         space = self._output_space(teacher, y)
-        X_student, targets, sample_weight = self._distillation_data(
-            space,
-            X,
-            y,
-            sample_weight,
-            kept,
-            teacher_outputs,
-            transfer=_stack_rows(
-                X_unlabeled,
-                self._augmented_rows(augmenter, X_checked, kept, check_random_state(self.random_state)),
-                like=X,
-            ),
-            score=lambda rows: _cache.logits(teacher, rows, memory=self.memory),
-        )
-        fitted_student = student.fit_distill(X_student, targets, sample_weight=sample_weight)
+        random_state = check_random_state(self.random_state)
+
+        def score(rows):
+            return _cache.logits(teacher, rows, memory=self.memory)
+
+        if isinstance(augmenter, ActiveSampler):
+            fitted_student = self._fit_active(
+                augmenter, student, space, (X, X_checked, y, sample_weight, kept), teacher_outputs, X_unlabeled,
+                score=score, random_state=random_state,
+            )
+        else:
+            X_student, targets, sample_weight = self._distillation_data(
+                space,
+                X,
+                y,
+                sample_weight,
+                kept,
+                teacher_outputs,
+                transfer=_stack_rows(X_unlabeled, self._augmented_rows(augmenter, X_checked, kept, random_state), like=X),
+                score=score,
+            )
+            fitted_student = student.fit_distill(X_student, targets, sample_weight=sample_weight)
         # Every step passed: only now does the estimator change (and a failure above restores it anyway).
         if self.keep_teacher:
             self.teacher_ = teacher
@@ -215,6 +225,11 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             raise ValueError(
                 f"teacher_cv={self.teacher_cv!r} cross-fits an unfitted teacher in fit, but partial_fit uses a trained "
                 "teacher as it is. Pass teacher_cv=None."
+            )
+        if isinstance(as_augmenter(self.augment), ActiveSampler):
+            raise ValueError(
+                f"augment={self.augment!r} refits the student in rounds on all the rows it has seen, but partial_fit "
+                "continues the student on one chunk at a time. Use augment='munge' to stream, or fit."
             )
         first_call = not hasattr(self, "student_")
         X, X_checked, y, sample_weight, kept = self._check_data(X, y, sample_weight, reset=first_call)
@@ -394,15 +409,94 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         if augmenter is None:
             return None
         X_train = X_checked if kept.all() else X_checked[kept]
-        n_rows = self.augment_size
-        if not isinstance(n_rows, Integral):
-            n_rows = round(n_rows * len(X_train))  # a float is a multiple of the training rows
-        rows = np.asarray(augmenter.sample(X_train, max(n_rows, 1), random_state))
+        rows = np.asarray(augmenter.sample(X_train, self._transfer_budget(len(X_train)), random_state))
         if rows.ndim != 2 or rows.shape[1] != X_train.shape[1] or not np.isfinite(rows).all():
             raise ValueError(
                 f"augment must return finite rows of shape (n_samples, {X_train.shape[1]}); got shape {rows.shape}."
             )
         return rows.astype(X_train.dtype, copy=False)
+
+    def _transfer_budget(self, n_training_rows):
+        """The number of synthetic rows (teacher queries) ``augment_size`` asks for."""
+        n_rows = self.augment_size
+        if not isinstance(n_rows, Integral):
+            n_rows = round(n_rows * n_training_rows)  # a float is a multiple of the training rows
+        return max(n_rows, 1)
+
+    # --- Active transfer sets ------------------------------------------------------------------------
+
+    def _check_active(self, sampler, n_training_rows):
+        """Raise, before any work, if the active sampler cannot run: too small a budget for its rounds,
+        a measure that does not fit the task, or a student it cannot fit afresh in each round."""
+        sampler.round_sizes(self._transfer_budget(n_training_rows))
+        sampler.measure(regression=not is_classifier(self))
+        try:
+            copy.deepcopy(self.student) if isinstance(self.student, torch.nn.Module) else clone(self.student)
+        except Exception as error:
+            raise ValueError(
+                f"augment={self.augment!r} fits the student {sampler.n_rounds + 1} times, each time from a fresh copy "
+                f"of the template, but the student {type(self.student).__name__} cannot be copied ({error}). Pass a "
+                "student that sklearn.base.clone (or copy.deepcopy, for a torch module) can copy, or use "
+                "augment='munge'."
+            ) from error
+
+    def _fit_active(self, sampler, student, space, data, teacher_outputs, X_unlabeled, *, score, random_state):
+        """The student fitted by the active sampler's rounds (see :mod:`skdistill._active_rounds`)."""
+        X, X_checked, y, sample_weight, kept = data
+        X_train = X_checked if kept.all() else X_checked[kept]
+        unlabelled_outputs = None if X_unlabeled is None else score(X_unlabeled)
+
+        def fit(rows, outputs):
+            scored = [part for part in (unlabelled_outputs, outputs) if part is not None]
+            X_student, targets, weight = self._distillation_data(
+                space,
+                X,
+                y,
+                sample_weight,
+                kept,
+                teacher_outputs,
+                transfer=_stack_rows(X_unlabeled, None if rows is None else self._as_input(rows, X), like=X),
+                score=lambda _: np.concatenate(scored),
+            )
+            return student.fit_distill(X_student, targets, sample_weight=weight)
+
+        def query(rows, round_number, n_rounds):
+            try:
+                return score(self._as_input(rows, X))
+            except Exception as error:
+                raise RuntimeError(
+                    f"augment={self.augment!r}, round {round_number} of {n_rounds}: the teacher raised "
+                    f"{type(error).__name__} on {_failing_rows(score, self._as_input(rows, X), rows, len(rows))}: "
+                    f"{error}. They are MUNGE rows made from the training rows; a teacher that cannot score rows "
+                    "near its data cannot label a transfer set: pass augment=None."
+                ) from error
+
+        fitted, _, _ = fit_in_rounds(
+            sampler,
+            self._transfer_budget(len(X_train)),
+            X_train,
+            self._teacher_view(student, space, teacher_outputs if kept.all() else teacher_outputs[kept]),
+            fit=fit,
+            student_view=lambda fitted, rows: self._student_view(student, fitted, space, self._as_input(rows, X)),
+            teacher_view=lambda outputs: self._teacher_view(student, space, outputs),
+            query=query,
+            regression=not is_classifier(self),
+            random_state=random_state,
+        )
+        return fitted
+
+    @staticmethod
+    def _as_input(rows, like):
+        """Synthetic ``rows`` (an array) as the training data came: a DataFrame of its columns if it was one."""
+        return _stack_rows(rows, None, like=like) if hasattr(like, "iloc") else rows
+
+    def _teacher_view(self, student, space, outputs):
+        """The teacher's raw outputs as ``student``'s predictions should match them (probabilities, values)."""
+        raise NotImplementedError
+
+    def _student_view(self, student, fitted, space, X):
+        """The fitted student's outputs on ``X``, comparable with :meth:`_teacher_view`."""
+        raise NotImplementedError
 
     def _teacher_outputs(self, X):
         """The fitted teacher's outputs on ``X`` (through the cache)."""
@@ -422,6 +516,24 @@ def _left_behind(teacher):
     """What a lean pickle holds in place of the ``teacher`` parameter: a string that says so."""
     inner = getattr(teacher, "estimator", getattr(teacher, "module", teacher))
     return f"<teacher {type(inner).__name__} left behind by keep_teacher=False>"
+
+
+def _failing_rows(score, rows_input, rows, n_rows, *, at_most=1000):
+    """Which of the ``n_rows`` ``rows`` the teacher fails on, scored one at a time (the first ``at_most``),
+    as words: "12 of the round's 50 synthetic rows (rows [0, 3, ...]; the first is [...])"."""
+    failing = []
+    for index in range(min(n_rows, at_most)):
+        try:
+            score(_safe_indexing(rows_input, [index]))
+        except Exception:
+            failing.append(index)
+    of_all = f"of the round's {n_rows} synthetic rows"
+    if not failing:
+        return f"all {n_rows} of the round's synthetic rows together (on none of the first {at_most} alone)"
+    first = np.array2string(np.asarray(rows[failing[0]]), precision=4, threshold=8)
+    checked = "" if n_rows <= at_most else f", among the first {at_most}"
+    listed = f"{failing[:5]}"[:-1] + (", ...]" if len(failing) > 5 else "]")
+    return f"{len(failing)} {of_all}{checked} (rows {listed}; the first is {first})"
 
 
 def _stack_rows(first, second, *, like):

@@ -19,7 +19,7 @@ from ._base import (
 )
 from ._base_distiller import BaseDistiller
 from ._ensemble import TeacherEnsemble
-from ._soft_targets import UNLABELLED, align_classes, aligned_logits
+from ._soft_targets import UNLABELLED, align_classes, aligned_logits, tempered_softmax
 from .losses import LOSSES, as_loss
 from .metrics import fidelity_score, kl_divergence, total_variation
 from .students import MLPStudent, as_student
@@ -97,14 +97,18 @@ class DistilledClassifier(ClassifierMixin, BaseDistiller):
         ``"regression_logits"``): that is the teacher's centred logits only for ``alpha=0`` and
         ``T=1``; otherwise ``T`` and ``alpha`` shape the targets as they do for ``"kl"``. Other
         classical students, like any classical student with a callable, are refused.
-    augment : {"noise", "munge", "mixup"}, augmenter, callable or None, default=None
+    augment : {"noise", "munge", "mixup", "active"}, augmenter, ActiveSampler, callable or None, default=None
         Transfer-set augmentation: synthetic rows, made in ``fit`` from the training rows only, that
         the teacher labels and the student learns (as unlabelled rows). A name uses the default
-        :class:`~skdistill.augment.GaussianNoise`, :class:`~skdistill.augment.Munge` or
-        :class:`~skdistill.augment.Mixup`; an object with ``sample(X, n_samples, random_state)`` or a
-        function of the same signature supplies your own.
+        :class:`~skdistill.augment.GaussianNoise`, :class:`~skdistill.augment.Munge`,
+        :class:`~skdistill.augment.Mixup` or :class:`~skdistill.augment.ActiveSampler` (rounds of
+        fitting the student and asking the teacher about MUNGE rows where the student seems to
+        disagree with it; the student is fitted ``n_rounds + 1`` times, and ``partial_fit`` refuses
+        it); an object with ``sample(X, n_samples, random_state)`` or a function of the same signature
+        supplies your own.
     augment_size : int or float, default=1.0
-        Number of synthetic rows: an int, or a float times the number of training rows.
+        Number of synthetic rows, that is of teacher queries beyond the training rows: an int, or a
+        float times the number of training rows.
     random_state : int, RandomState instance or None, default=None
         Seeds the augmentation.
     memory : None, str, joblib.Memory or False, default=None
@@ -366,6 +370,24 @@ class DistilledClassifier(ClassifierMixin, BaseDistiller):
             loss=self._loss(),
         )
 
+    def _teacher_view(self, student, space, outputs):
+        """The teacher's class probabilities that ``student.predict_proba`` should match.
+
+        A neural student learns ``softmax(s / T)`` against ``softmax(t / T)``, so its ``predict_proba``
+        (at temperature 1) matches the teacher's at 1; a classical student learns the soft targets
+        ``softmax(t / T)`` themselves.
+        """
+        temperature = self.T if getattr(student, "route", "native") != "native" else 1.0
+        return tempered_softmax(aligned_logits([outputs], space[1]), temperature)
+
+    def _student_view(self, student, fitted, space, X):
+        """The fitted student's class probabilities on ``X``, columns in the order of the classes."""
+        classes = space[0]
+        student_classes = np.asarray(getattr(student, "output_classes_", fitted.classes_))
+        proba = np.asarray(fitted.predict_proba(X), dtype=np.float64)
+        _check_student_output(proba, student_classes, fitted, "predict_proba")
+        return _aligned_columns(proba, student_classes, classes, fill=0.0)
+
     def _stream_teacher(self, classes):
         """The teacher adapter for ``partial_fit``: it knows its labels, or gets them from ``classes``.
 
@@ -474,11 +496,7 @@ class DistilledClassifier(ClassifierMixin, BaseDistiller):
             output = getattr(self.student_, method)(X_student)
         student_classes = np.asarray(getattr(self, "student_classes_", self.student_.classes_))
         _check_student_output(output, student_classes, self.student_, method)
-        if len(student_classes) == len(self.classes_) and (student_classes == self.classes_).all():
-            return output
-        aligned = np.full((output.shape[0], len(self.classes_)), fill)
-        aligned[:, np.searchsorted(self.classes_, student_classes)] = output
-        return aligned
+        return _aligned_columns(output, student_classes, self.classes_, fill=fill)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -513,6 +531,16 @@ def _naming_labels(teacher, classes):
             "module's columns), or TorchTeacher(module, classes=[...])."
         )
     return clone(teacher).set_params(classes=np.unique(classes))
+
+
+def _aligned_columns(output, student_classes, classes, *, fill):
+    """The student's ``output`` columns (labelled ``student_classes``) placed under ``classes``; ``fill``
+    for the classes the student does not know."""
+    if len(student_classes) == len(classes) and (student_classes == classes).all():
+        return output
+    aligned = np.full((output.shape[0], len(classes)), fill)
+    aligned[:, np.searchsorted(classes, student_classes)] = output
+    return aligned
 
 
 def _check_student_output(output, student_classes, student, method):

@@ -54,7 +54,7 @@ class DistilledRegressor(RegressorMixin, BaseDistiller):
     alpha : float, default=0.1
         Weight of the true targets, in [0, 1]; the teacher weighs ``1 - alpha``. ``alpha=0`` is pure
         distillation, where ``y`` may be ``None`` (the targets then come from the teacher).
-    augment : {"noise", "munge", "mixup"}, augmenter, callable or None, default=None
+    augment : {"noise", "munge", "mixup", "active"}, augmenter, ActiveSampler, callable or None, default=None
         Transfer-set augmentation, as in :class:`~skdistill.DistilledClassifier`: synthetic rows
         made from the training rows, which the teacher labels and the student learns.
     augment_size : int or float, default=1.0
@@ -244,6 +244,12 @@ class DistilledRegressor(RegressorMixin, BaseDistiller):
                 [np.asarray(y, dtype=np.float64).reshape(-1, n_outputs), np.full((n_unlabelled, n_outputs), np.nan)]
             )
         return RegressionTargets(teacher_outputs=outputs, y=y_rows, alpha=self.alpha)
+
+    def _teacher_view(self, student, space, outputs):
+        return np.asarray(outputs, dtype=np.float64)
+
+    def _student_view(self, student, fitted, space, X):
+        return regression_predictions(fitted, X)
 
     def _check_incremental(self, student):
         check_regression_incremental(student)

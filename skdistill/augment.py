@@ -3,17 +3,18 @@
 A teacher can label far more data than there are labels. ``DistilledClassifier(augment=...)``
 generates rows inside ``fit`` (so under cross-validation only from the training fold), the teacher
 labels them, and the student learns the teacher's function on and around the data, not only at the
-training points.
+training points. :class:`ActiveSampler` spends the same number of teacher queries in rounds, on
+rows near the training rows where the student still seems to disagree with the teacher.
 """
 
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.neighbors import NearestNeighbors
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 
-__all__ = ["GaussianNoise", "Mixup", "Munge", "as_augmenter"]
+__all__ = ["ActiveSampler", "GaussianNoise", "Mixup", "Munge", "as_augmenter"]
 
 
 class GaussianNoise(BaseEstimator):
@@ -107,15 +108,32 @@ class Munge(BaseEstimator):
         ndarray of shape (n_samples, n_features)
         """
         self._validate_params()
-        if len(X) < 2:
-            raise ValueError(f"Munge needs at least 2 training rows to find neighbours; got {len(X)}.")
-        # The nearest row other than itself (the first neighbour of a row is the row).
-        neighbour = NearestNeighbors(n_neighbors=2).fit(X).kneighbors(X, return_distance=False)[:, 1]
+        neighbour = nearest_other_row(X, "Munge")
         rows = random_state.randint(len(X), size=n_samples)
-        base, other = X[rows], X[neighbour[rows]]
-        swapped = random_state.uniform(size=base.shape) < self.p
-        jitter = random_state.normal(size=base.shape) * (np.abs(base - other) / self.s)
-        return np.where(swapped, other + jitter, base)
+        return munge_rows(X, rows, neighbour[rows], self.p, self.s, random_state)[0]
+
+
+def nearest_other_row(X, who):
+    """For each row of ``X``, the index of its nearest other row (Euclidean)."""
+    if len(X) < 2:
+        raise ValueError(f"{who} needs at least 2 training rows to find neighbours; got {len(X)}.")
+    # The first neighbour of a row is the row itself.
+    return NearestNeighbors(n_neighbors=2).fit(X).kneighbors(X, return_distance=False)[:, 1]
+
+
+def munge_rows(X, rows, neighbours, p, s, random_state):
+    """MUNGE rows from ``X[rows]`` and their neighbours ``X[neighbours]``, and the share of features swapped.
+
+    Returns
+    -------
+    synthetic : ndarray of shape (len(rows), n_features)
+    swapped_share : ndarray of shape (len(rows),)
+        The share of each row's features drawn around the neighbour rather than kept from the row.
+    """
+    base, other = X[rows], X[neighbours]
+    swapped = random_state.uniform(size=base.shape) < p
+    jitter = random_state.normal(size=base.shape) * (np.abs(base - other) / s)
+    return np.where(swapped, other + jitter, base), swapped.mean(axis=1)
 
 
 class Mixup(BaseEstimator):
@@ -161,6 +179,170 @@ class Mixup(BaseEstimator):
         return lam * first + (1.0 - lam) * second
 
 
+class ActiveSampler(BaseEstimator):
+    """Active transfer set: synthetic rows where the student still disagrees with the teacher.
+
+    ``DistilledClassifier(augment=ActiveSampler())`` (or ``augment="active"``) spends the budget of
+    ``augment_size`` teacher queries over ``n_rounds`` rounds. Before the first round the student is
+    fitted on the training rows. Each round then:
+
+    1. draws ``pool_size`` times the round's queries as MUNGE candidates (see :class:`Munge`) around
+       training rows, each row drawn with a probability that grows with the student's disagreement
+       with the teacher on it;
+    2. estimates the disagreement at each candidate without asking the teacher: between the student's
+       prediction there and the teacher's known outputs at the candidate's two source rows, mixed in
+       the proportion of features the candidate took from each;
+    3. asks the teacher about the round's share of the budget, chosen among the candidates by their
+       estimated disagreement (see ``selection``), adds them to the transfer set and refits the
+       student on everything.
+
+    The teacher is therefore asked about ``augment_size`` synthetic rows in all, as with the other
+    augmenters, and the student is fitted ``n_rounds + 1`` times. Everything happens inside ``fit``,
+    from the training rows of positive weight only, so under cross-validation a fold's synthetic rows
+    come from its own training rows; ``random_state`` of the distiller makes it reproducible.
+
+    Parameters
+    ----------
+    n_rounds : int, default=4
+        Rounds of query-and-refit. ``augment_size`` must give each round at least one query.
+    pool_size : int, default=10
+        Candidates drawn per query: each round keeps the best ``1 / pool_size`` of its candidates.
+        ``1`` makes it plain MUNGE with re-weighted source rows.
+    selection : {"proportional", "top"}, default="proportional"
+        Which candidates the teacher is asked about: ``"top"``, those of highest estimated
+        disagreement; ``"proportional"``, a draw without replacement with probability proportional
+        to the estimated disagreement plus its mean, so that candidates where the estimate is wrong
+        are also asked about. ``"proportional"`` gave higher fidelity than ``"top"`` in most of the
+        cases measured (see the user guide).
+    disagreement : {"auto", "kl", "tv", "squared"}, default="auto"
+        How disagreement is measured: ``"kl"``, ``KL(teacher || student)`` of the class probabilities
+        (the teacher's at the distiller's temperature ``T``); ``"tv"``, their total variation
+        distance; ``"squared"``, the squared difference, each output scaled by the teacher's standard
+        deviation on the training rows. ``"auto"`` is ``"kl"`` for classification and
+        ``"squared"`` for regression, where ``"kl"`` and ``"tv"`` do not apply.
+    p : float, default=0.5
+        MUNGE's probability of swapping each feature (see :class:`Munge`).
+    s : float, default=1.0
+        MUNGE's local variance parameter (see :class:`Munge`).
+
+    See Also
+    --------
+    Munge : The candidates' generator, used alone by ``augment="munge"``.
+
+    Notes
+    -----
+    Related to adversarial distillation, which searches for inputs that maximise the student's
+    disagreement with the teacher (for example by gradient ascent through both networks). This form
+    needs no gradient, so it serves every teacher and student. It concentrates queries near the
+    student's errors; where the student already matches the teacher everywhere near the data (a
+    student as flexible as the teacher), it gains nothing over ``"munge"`` and costs
+    ``n_rounds`` extra student fits.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from skdistill import DistilledClassifier
+    >>> from skdistill.augment import ActiveSampler
+    >>> X, y = load_iris(return_X_y=True)
+    >>> teacher = RandomForestClassifier(random_state=0).fit(X, y)
+    >>> model = DistilledClassifier(
+    ...     teacher, DecisionTreeClassifier(max_depth=3), augment=ActiveSampler(n_rounds=3),
+    ...     augment_size=300, random_state=0,
+    ... ).fit(X, y)
+    >>> model.fidelity(X) > 0.9
+    True
+    """
+
+    _parameter_constraints = {
+        "n_rounds": [Interval(Integral, 1, None, closed="left")],
+        "pool_size": [Interval(Integral, 1, None, closed="left")],
+        "selection": [StrOptions({"proportional", "top"})],
+        "disagreement": [StrOptions({"auto", "kl", "tv", "squared"})],
+        "p": [Interval(Real, 0, 1, closed="both")],
+        "s": [Interval(Real, 0, None, closed="neither")],
+    }
+
+    def __init__(self, n_rounds=4, pool_size=10, selection="proportional", disagreement="auto", p=0.5, s=1.0):
+        self.n_rounds = n_rounds
+        self.pool_size = pool_size
+        self.selection = selection
+        self.disagreement = disagreement
+        self.p = p
+        self.s = s
+
+    def round_sizes(self, budget):
+        """The number of teacher queries of each round: ``budget`` split as evenly as it goes.
+
+        Parameters
+        ----------
+        budget : int
+            Teacher queries in all (the distiller's ``augment_size``, in rows).
+
+        Returns
+        -------
+        list of int
+            ``n_rounds`` sizes summing to ``budget``, each at least 1.
+        """
+        self._validate_params()
+        if budget < self.n_rounds:
+            raise ValueError(
+                f"ActiveSampler(n_rounds={self.n_rounds}) needs a budget of at least one teacher query per round, "
+                f"but augment_size gives {budget} synthetic row(s) in all. Raise augment_size to at least "
+                f"{self.n_rounds} rows, or lower n_rounds."
+            )
+        return [len(part) for part in np.array_split(np.arange(budget), self.n_rounds)]
+
+    def measure(self, regression):
+        """The name of the disagreement measure used for this task.
+
+        Parameters
+        ----------
+        regression : bool
+            Whether the distiller is a regressor.
+
+        Returns
+        -------
+        {"kl", "tv", "squared"}
+        """
+        self._validate_params()
+        if self.disagreement == "auto":
+            return "squared" if regression else "kl"
+        if regression and self.disagreement in ("kl", "tv"):
+            raise ValueError(
+                f"ActiveSampler(disagreement={self.disagreement!r}) compares class probabilities, but a regressor's "
+                "teacher and student predict values. Use disagreement='squared' (or 'auto')."
+            )
+        return self.disagreement
+
+    def propose(self, X, seed_weight, n_candidates, random_state):
+        """MUNGE candidates around training rows drawn with probability proportional to ``seed_weight``.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_rows, n_features)
+            The training rows.
+        seed_weight : ndarray of shape (n_rows,)
+            Non-negative; at least one positive.
+        n_candidates : int
+        random_state : numpy.random.RandomState
+
+        Returns
+        -------
+        candidates : ndarray of shape (n_candidates, n_features)
+        seeds, neighbours : ndarray of shape (n_candidates,)
+            The two training rows each candidate was made from.
+        swapped_share : ndarray of shape (n_candidates,)
+            The share of each candidate's features taken around ``neighbours`` rather than ``seeds``.
+        """
+        self._validate_params()
+        neighbour = nearest_other_row(X, "ActiveSampler")
+        seeds = random_state.choice(len(X), size=n_candidates, p=seed_weight / seed_weight.sum())
+        candidates, swapped_share = munge_rows(X, seeds, neighbour[seeds], self.p, self.s, random_state)
+        return candidates, seeds, neighbour[seeds], swapped_share
+
+
 class _CallableAugmenter:
     """A user's function ``f(X, n_samples, random_state) -> rows`` as an augmenter."""
 
@@ -171,7 +353,7 @@ class _CallableAugmenter:
         return self.function(X, n_samples, random_state)
 
 
-AUGMENTERS = {"noise": GaussianNoise, "munge": Munge, "mixup": Mixup}
+AUGMENTERS = {"noise": GaussianNoise, "munge": Munge, "mixup": Mixup, "active": ActiveSampler}
 
 
 def as_augmenter(augment):
@@ -179,8 +361,8 @@ def as_augmenter(augment):
 
     Parameters
     ----------
-    augment : {"noise", "munge", "mixup"}, augmenter, callable or None
-        A name (default settings), an object with ``sample`` (cloned), or a function
+    augment : {"noise", "munge", "mixup", "active"}, augmenter, ActiveSampler, callable or None
+        A name (default settings), an object with ``sample`` or an :class:`ActiveSampler` (cloned), or a function
         ``f(X, n_samples, random_state)`` returning an array of shape (n_samples, n_features).
 
     Returns
@@ -199,6 +381,6 @@ def as_augmenter(augment):
         if augment not in AUGMENTERS:
             raise ValueError(f"augment={augment!r} is not one of {sorted(AUGMENTERS)}, an augmenter or a callable.")
         return AUGMENTERS[augment]()
-    if hasattr(augment, "sample"):
+    if hasattr(augment, "sample") or isinstance(augment, ActiveSampler):
         return clone(augment, safe=False)
     return _CallableAugmenter(augment)
