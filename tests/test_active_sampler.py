@@ -9,13 +9,13 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.datasets import load_digits, make_regression
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score, train_test_split
 from sklearn.naive_bayes import GaussianNB
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from conftest import CountingModule
 from skdistill import DistilledClassifier, DistilledRegressor, MLPStudent
-from skdistill._active_rounds import disagreement
+from skdistill._active_rounds import _select, disagreement
 from skdistill.augment import ActiveSampler, as_augmenter
 from skdistill.metrics import kl_divergence, total_variation
 
@@ -23,7 +23,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 
 
 def test_active_is_a_named_augmenter():
-    assert as_augmenter("active") == ActiveSampler() or isinstance(as_augmenter("active"), ActiveSampler)
+    assert isinstance(as_augmenter("active"), ActiveSampler)
+    assert as_augmenter("active").get_params() == ActiveSampler().get_params()
     sampler = ActiveSampler(n_rounds=2)
     assert as_augmenter(sampler) is not sampler  # cloned, as every augmenter
 
@@ -42,6 +43,18 @@ def test_the_teacher_is_asked_about_augment_size_synthetic_rows_in_n_rounds(data
     ).fit(X, y)
     assert counting.rows_scored == len(X) + 61
     assert counting.batch_sizes[1:] == [21, 20, 20]  # one query per round, after the training rows
+
+
+def test_unlabelled_rows_are_scored_once_and_kept_in_every_round(data, teacher_module):
+    X, y = data
+    counting = CountingModule(teacher_module)
+    extra = X[:40] + 0.5
+    model = DistilledClassifier(
+        counting, DecisionTreeClassifier(max_depth=3, random_state=0), augment=ActiveSampler(n_rounds=2),
+        augment_size=30, memory=False, random_state=0,
+    ).fit(X, y, X_unlabeled=extra)
+    assert counting.rows_scored == len(X) + 40 + 30
+    assert model.student_.tree_.n_node_samples[0] == len(X) + 40 + 30  # the last fit saw every row
 
 
 class CountingFits(GaussianNB):
@@ -128,17 +141,12 @@ def test_candidates_come_from_the_training_fold_only(data):
         LogisticRegression(), DecisionTreeClassifier(max_depth=3), augment=RecordingSampler(n_rounds=2),
         augment_size=20, random_state=0,
     )
-    cross_val_score(model, X, y, cv=3)
+    folds = list(StratifiedKFold(3).split(X, y))
+    cross_val_score(model, X, y, cv=folds)
     assert len(RecordingSampler.seen) == 3 * 2  # 3 folds, 2 rounds each
-    for fold, train_rows in enumerate(RecordingSampler.seen[::2]):
-        held_out = X[fold * 50 : (fold + 1) * 50]  # KFold without shuffling (stratified: check by content)
-        assert len(train_rows) == 100
-        as_set = {row.tobytes() for row in train_rows}
-        assert len(as_set & {row.tobytes() for row in X}) == 100
-    # Every fold's rows are two thirds of X, and no held-out row reaches its fold's sampler.
-    all_rows = {row.tobytes() for row in X}
-    assert all({row.tobytes() for row in rows} <= all_rows for rows in RecordingSampler.seen)
-    del held_out
+    for (train, _), first_round, second_round in zip(folds, RecordingSampler.seen[::2], RecordingSampler.seen[1::2]):
+        np.testing.assert_array_equal(first_round, X[train])
+        np.testing.assert_array_equal(second_round, X[train])
 
 
 def test_rows_of_weight_zero_are_not_sources(data):
@@ -188,24 +196,31 @@ def test_the_measures_are_the_metrics_row_by_row():
     assert disagreement("kl", teacher, teacher).max() < 1e-12
 
 
-def test_top_asks_about_the_most_disagreeing_candidates(data):
-    """With selection='top' and one round, every queried row is among the candidates of highest estimate."""
+def test_top_takes_the_highest_estimates_and_proportional_favours_them():
+    estimated = np.array([0.0, 5.0, 0.1, 3.0, 0.0, 4.0])
+    assert sorted(_select("top", estimated, 3, np.random.RandomState(0))) == [1, 3, 5]
+    picks = np.concatenate([_select("proportional", estimated, 2, np.random.RandomState(seed)) for seed in range(300)])
+    counts = np.bincount(picks, minlength=6)
+    assert counts[1] > counts[3] > counts[2] > 0  # every candidate possible, the higher estimates likelier
+    assert all(len(set(_select("proportional", estimated, 4, np.random.RandomState(s)))) == 4 for s in range(20))
+
+
+def test_each_round_draws_pool_size_candidates_per_query(data):
     X, y = data
-    captured = {}
+    captured = []
 
     class Capturing(ActiveSampler):
         def propose(self, X, seed_weight, n_candidates, random_state):
-            captured["candidates"] = super().propose(X, seed_weight, n_candidates, random_state)
-            return captured["candidates"]
+            captured.append(n_candidates)
+            return super().propose(X, seed_weight, n_candidates, random_state)
 
     teacher = RandomForestClassifier(n_estimators=20, random_state=0).fit(X, y)
     model = DistilledClassifier(
         teacher, DecisionTreeClassifier(max_depth=2, random_state=0), T=1.0, alpha=0.0,
-        augment=Capturing(n_rounds=1, pool_size=5, selection="top"), augment_size=20, random_state=0,
+        augment=Capturing(n_rounds=2, pool_size=5), augment_size=21, random_state=0,
     ).fit(X, y)
-    assert len(captured["candidates"][0]) == 100
-    student_rows = model.student_.tree_.n_node_samples[0]
-    assert student_rows == len(X) + 20
+    assert captured == [55, 50]
+    assert model.student_.tree_.n_node_samples[0] == len(X) + 21
 
 
 # --- Bad input --------------------------------------------------------------------------------------
