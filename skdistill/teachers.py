@@ -127,12 +127,14 @@ def _check_finite(scores, who):
 
 
 def _log_of_probabilities(proba, who):
-    if (proba < 0).any() or (proba > 1 + 1e-6).any():
+    """``log(proba)``, finite, computed in place: ``proba`` (finite, owned by the caller) is overwritten."""
+    if proba.size and (proba.min() < 0 or proba.max() > 1 + 1e-6):
         raise ValueError(
             f"{who} returned probabilities outside [0, 1] (min {proba.min():.4g}, max {proba.max():.4g})."
         )
     with np.errstate(divide="ignore"):
-        return np.maximum(np.log(proba), _LOG_ZERO_PROBA)
+        np.log(proba, out=proba)
+    return np.maximum(proba, _LOG_ZERO_PROBA, out=proba)
 
 
 class _TeacherAdapter(LogitsPredictionMixin, BaseEstimator):
@@ -424,6 +426,12 @@ class SklearnTeacher(_TeacherAdapter):
     estimator : object with ``predict_proba``, or with ``predict``
         The teacher: a classifier (it has ``predict_proba``), or a regressor (anything with
         ``predict`` and no ``predict_proba``), whose predictions :meth:`logits` returns as they are.
+    batch_size : int or None, default=65536
+        Rows per call of ``predict_proba`` (or ``predict``) when scoring: memory beyond the output is
+        bounded by one batch (the estimator's own copies and temporaries, such as a float64 copy of
+        float32 rows), not by the number of rows. The outputs are written into one array. ``None``
+        scores all rows in one call. Batches this large keep the cost of each call (milliseconds for
+        a random forest) negligible.
 
     Attributes
     ----------
@@ -458,10 +466,14 @@ class SklearnTeacher(_TeacherAdapter):
     (2, 3)
     """
 
-    _parameter_constraints = {"estimator": [HasMethods(["predict_proba"]), HasMethods(["predict"])]}
+    _parameter_constraints = {
+        "estimator": [HasMethods(["predict_proba"]), HasMethods(["predict"])],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+    }
 
-    def __init__(self, estimator):
+    def __init__(self, estimator, *, batch_size=65536):
         self.estimator = estimator
+        self.batch_size = batch_size
 
     def __sklearn_clone__(self):
         return clone_sharing(self, ["estimator"] if is_trained(self.estimator) else [])
@@ -596,7 +608,7 @@ class SklearnTeacher(_TeacherAdapter):
         return labels[classes]
 
     def logits(self, X):
-        """``log(predict_proba(X))`` of the teacher, as finite logits.
+        """``log(predict_proba(X))`` of the teacher, as finite logits, scored in batches of ``batch_size`` rows.
 
         Parameters
         ----------
@@ -609,27 +621,48 @@ class SklearnTeacher(_TeacherAdapter):
         check_is_fitted(self)
         if self.task == "regression":
             return self._predictions(X)
-        proba = np.asarray(self.estimator_.predict_proba(X), dtype=np.float64)
         name = f"The teacher {type(self.estimator_).__name__}"
-        expected_shape = (_num_samples(X), len(self.classes_))
+        logits = self._scored_in_batches(X, len(self.classes_), self._batch_proba, name)
+        return _log_of_probabilities(logits, name)
+
+    def _batch_proba(self, X_batch, n_rows, name):
+        proba = np.asarray(self.estimator_.predict_proba(X_batch), dtype=np.float64)
+        expected_shape = (n_rows, len(self.classes_))
         if proba.shape != expected_shape:
             raise ValueError(
                 f"{name}.predict_proba must return shape (n_samples, n_classes) = {expected_shape}, one "
                 f"column per entry of its classes_; got {proba.shape}."
             )
-        _check_finite(proba, name)
-        return _log_of_probabilities(proba, name)
+        return proba
 
     def _predictions(self, X):
         """A regressor's ``predict(X)`` as a finite float64 array of shape (n_samples, n_outputs_)."""
-        predictions = np.asarray(self.estimator_.predict(X), dtype=np.float64)
         name = f"The teacher {type(self.estimator_).__name__}"
-        n_rows = _num_samples(X)
+        return self._scored_in_batches(X, self.n_outputs_, self._batch_predictions, name)
+
+    def _batch_predictions(self, X_batch, n_rows, name):
+        predictions = np.asarray(self.estimator_.predict(X_batch), dtype=np.float64)
         if predictions.size != n_rows * self.n_outputs_:
             raise ValueError(
                 f"{name}.predict must return one prediction per row and output, shape ({n_rows}, "
                 f"{self.n_outputs_}); got shape {predictions.shape}."
             )
-        predictions = predictions.reshape(n_rows, self.n_outputs_)
-        _check_finite(predictions, name)
-        return predictions
+        return predictions.reshape(n_rows, self.n_outputs_)
+
+    def _scored_in_batches(self, X, n_columns, score_batch, name):
+        """``score_batch`` of ``X`` in batches of ``batch_size`` rows, in one new float64 array, checked finite.
+
+        ``X`` is passed as it is when it fits in one batch, else sliced by position (``iloc`` for a
+        DataFrame), so any estimator sees the kind of input it was given.
+        """
+        n_rows = _num_samples(X)
+        if self.batch_size is None or n_rows <= self.batch_size:
+            # A copy: the estimator's own array (one it keeps, say) is not ours to overwrite with the logs.
+            scores = np.array(score_batch(X, n_rows, name), dtype=np.float64)
+        else:
+            scores = np.empty((n_rows, n_columns), dtype=np.float64)
+            for start in range(0, n_rows, self.batch_size):
+                rows = slice(start, min(start + self.batch_size, n_rows))
+                scores[rows] = score_batch(_safe_indexing(X, rows), rows.stop - rows.start, name)
+        _check_finite(scores, name)
+        return scores

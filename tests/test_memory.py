@@ -13,11 +13,17 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from conftest import CountingModule, make_teacher_module
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier, RandomForestRegressor
+from sklearn.linear_model import LogisticRegression
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.utils._param_validation import InvalidParameterError
 
-from skdistill import DistilledClassifier, MLPStudent, TorchStudent, TorchTeacher
+from skdistill import DistilledClassifier, MLPStudent, SklearnTeacher, TorchStudent, TorchTeacher
 from skdistill.students._neural_base import _PREDICT_BATCH_SIZE
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -75,6 +81,100 @@ def test_teacher_proba_scores_in_batches_of_the_teachers_batch_size(batch_size):
     teacher.batch_sizes.clear()
     clf.teacher_proba(X)
     assert teacher.batch_sizes == _batches(n_rows, batch_size)
+
+
+class CountingClassifier(ClassifierMixin, BaseEstimator):
+    """A logistic regression that records the number of rows of every ``predict_proba`` call."""
+
+    def fit(self, X, y):
+        self.model_ = LogisticRegression().fit(X, y)
+        self.classes_ = self.model_.classes_
+        self.batch_sizes_ = []
+        return self
+
+    def predict_proba(self, X):
+        self.batch_sizes_.append(len(X))
+        return self.model_.predict_proba(X)
+
+
+@pytest.mark.parametrize("batch_size", [1, 7, 1000, None])
+def test_sklearn_teacher_scores_in_batches_of_its_batch_size(batch_size):
+    n_rows = 1003
+    X, y = _rows(n_rows)
+    counting = CountingClassifier().fit(X, y)
+    teacher = SklearnTeacher(counting, batch_size=batch_size).fit(X, y)
+    unbatched = counting.predict_proba(X)
+    counting.batch_sizes_.clear()
+    logits = teacher.logits(X)
+    assert counting.batch_sizes_ == ([n_rows] if batch_size is None else _batches(n_rows, batch_size))
+    np.testing.assert_array_equal(logits, np.log(unbatched.astype(np.float64)))
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        LogisticRegression(),
+        RandomForestClassifier(n_estimators=10, random_state=0),
+        HistGradientBoostingClassifier(max_iter=10, random_state=0),
+        KNeighborsClassifier(),
+    ],
+    ids=lambda estimator: type(estimator).__name__,
+)
+@pytest.mark.filterwarnings("error::UserWarning")  # "X does not have valid feature names": slices keep them
+def test_batched_scores_equal_the_unbatched_call_on_arrays_and_dataframes(estimator):
+    X, y = _rows(1000)
+    for data in (X, pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])):
+        fitted = clone(estimator).fit(data, y)
+        unbatched = SklearnTeacher(fitted, batch_size=None).fit(data, y).logits(data)
+        batched = SklearnTeacher(fitted, batch_size=64).fit(data, y).logits(data)
+        np.testing.assert_array_equal(batched, unbatched)
+
+
+def test_a_regressor_teacher_predicts_in_batches_too():
+    X, y = _rows(500)
+    targets = np.column_stack([X[:, 0], X[:, 1] - X[:, 2]])
+    forest = RandomForestRegressor(n_estimators=5, random_state=0).fit(X, targets)
+    unbatched = SklearnTeacher(forest, batch_size=None).fit(X, targets).logits(X)
+    batched = SklearnTeacher(forest, batch_size=33).fit(X, targets).logits(X)
+    assert batched.shape == (500, 2)
+    np.testing.assert_array_equal(batched, unbatched)
+
+
+def test_batched_scoring_names_the_first_bad_row_among_all_rows():
+    X, y = _rows(300)
+
+    class NaNAfterRow250(CountingClassifier):
+        def predict_proba(self, X):
+            proba = super().predict_proba(X)
+            proba[np.asarray(X)[:, 0] == self.bad_value_] = np.nan
+            return proba
+
+    bad = NaNAfterRow250().fit(X, y)
+    bad.bad_value_ = X[250, 0]
+    with pytest.raises(ValueError, match=r"for 1 of 300 rows \(first at row 250\)"):
+        SklearnTeacher(bad, batch_size=100).fit(X, y).logits(X)
+
+
+def test_the_estimators_own_probability_array_is_not_overwritten():
+    X, y = _rows(50)
+
+    class KeepsItsProba(CountingClassifier):
+        def predict_proba(self, X):
+            self.last_ = super().predict_proba(X)
+            return self.last_  # the same array it keeps
+
+    keeper = KeepsItsProba().fit(X, y)
+    SklearnTeacher(keeper).fit(X, y).logits(X)
+    np.testing.assert_array_equal(keeper.last_, keeper.model_.predict_proba(X))
+
+
+def test_batch_size_is_a_parameter_checked_before_any_work():
+    X, y = _rows(50)
+    teacher = SklearnTeacher(LogisticRegression().fit(X, y), batch_size=10)
+    assert teacher.get_params()["batch_size"] == 10 and clone(teacher).batch_size == 10
+    assert teacher.set_params(batch_size=20).batch_size == 20  # allowed on a trained (shared) estimator
+    with pytest.raises(InvalidParameterError, match="batch_size"):
+        SklearnTeacher(CountingClassifier(), batch_size=0).fit(X, y)
 
 
 # Run in a fresh process: prints the peak RSS increase of one call (over the RSS after a warm-up) as JSON.
