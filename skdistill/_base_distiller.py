@@ -179,7 +179,8 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         if isinstance(augmenter, ActiveSampler):
             fitted_student = self._fit_active(
                 augmenter, student, space, (X, X_checked, y, sample_weight, kept), teacher_outputs, X_unlabeled,
-                score=score, random_state=random_state,
+                score=score, query_teacher=lambda rows: _cache.logits(teacher, rows, memory=False),
+                random_state=random_state,
             )
         else:
             X_student, targets, sample_weight = self._distillation_data(
@@ -440,8 +441,15 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
                 "augment='munge'."
             ) from error
 
-    def _fit_active(self, sampler, student, space, data, teacher_outputs, X_unlabeled, *, score, random_state):
-        """The student fitted by the active sampler's rounds (see :mod:`skdistill._active_rounds`)."""
+    def _fit_active(
+        self, sampler, student, space, data, teacher_outputs, X_unlabeled, *, score, query_teacher, random_state
+    ):
+        """The student fitted by the active sampler's rounds (see :mod:`skdistill._active_rounds`).
+
+        ``score`` gives the teacher's outputs through the cache (for ``X_unlabeled``); ``query_teacher``
+        without it, for each round's synthetic rows: they depend on the student fitted so far, so an
+        identical query is unlikely, and the cache key would hash the teacher again in every round.
+        """
         X, X_checked, y, sample_weight, kept = data
         X_train = X_checked if kept.all() else X_checked[kept]
         unlabelled_outputs = None if X_unlabeled is None else score(X_unlabeled)
@@ -462,11 +470,12 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
 
         def query(rows, round_number, n_rounds):
             try:
-                return score(self._as_input(rows, X))
+                return query_teacher(self._as_input(rows, X))
             except Exception as error:
+                failing = _failing_rows(query_teacher, self._as_input(rows, X), rows, len(rows))
                 raise RuntimeError(
                     f"augment={self.augment!r}, round {round_number} of {n_rounds}: the teacher raised "
-                    f"{type(error).__name__} on {_failing_rows(score, self._as_input(rows, X), rows, len(rows))}: "
+                    f"{type(error).__name__} on {failing}: "
                     f"{error}. They are MUNGE rows made from the training rows; a teacher that cannot score rows "
                     "near its data cannot label a transfer set: pass augment=None."
                 ) from error
