@@ -180,3 +180,34 @@ def test_deploy_example_prints_size_latency_and_fidelity_at_each_step():
         assert float32[2] < python[2]  # the exported model answers a row faster than Python's predict
         assert min(float32[3], int8[3], python[3]) > 0.9  # all agree with the teacher
     assert rows["pruned to MLP(32), ONNX float32"][0] < 0.6 * rows["distilled MLP(64), ONNX float32"][0]
+
+
+@pytest.mark.slow
+def test_boosting_student_example_compares_labels_and_both_routes():
+    output = run_example("plot_boosting_student.py")
+    number = r"\s+([\d.]+)"
+    rows = {
+        (student, route or "labels"): tuple(float(value) for value in values)
+        for student, route, *values in re.findall(
+            r"^(HistGradientBoosting|LightGBM)\s+(?:labels|forest, route_='(\w+)')" + number * 9 + "$", output, re.M
+        )
+    }
+    students = ["HistGradientBoosting"] + ([] if "LightGBM is not installed" in output else ["LightGBM"])
+    assert set(rows) == {(student, kind) for student in students for kind in ("labels", "boosting", "sample_weight")}
+    assert float(re.search(r"held-out accuracy ([\d.]+)", output).group(1)) > 0.7  # the forest teacher
+    for student in students:
+        labels, boosting = rows[student, "labels"], rows[student, "boosting"]
+        # columns: accuracy mean, min, max; agreement mean, min, max; fit time ratio median, min, max.
+        assert boosting[3] > labels[3] + 0.01, student  # measured +0.026 to +0.037
+        assert boosting[0] > labels[0] - 0.05, student  # measured -0.018 to -0.005: not more accurate
+        gain = re.search(rf"^{student}: .* agreement ([-+][\d.]+) to ([-+][\d.]+)$", output, re.M)
+        assert float(gain.group(1)) > 0.0, student  # more agreement on every seed (+0.017 at least)
+    # Boosting on the soft loss costs about one fit; expanded rows cost HistGradientBoosting 5 to 6 fits.
+    boosting_ratio = rows["HistGradientBoosting", "boosting"][6]
+    assert boosting_ratio < 3.0 and boosting_ratio < rows["HistGradientBoosting", "sample_weight"][6] / 2
+    curve = {
+        int(rounds): tuple(map(float, values))
+        for rounds, *values in re.findall(r"^\s*(\d+)" + number * 4 + "$", output, re.M)
+    }
+    assert sorted(curve) == [10, 20, 50, 100, 200, 300], output
+    assert all(curve[rounds][1] > curve[rounds][0] + 0.02 for rounds in (200, 300))  # measured +0.049 and +0.052
