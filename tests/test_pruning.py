@@ -80,7 +80,10 @@ def _fidelity_one_seed(seed):
     X, y = make_classification(600, 10, n_informative=6, n_redundant=0, n_classes=3, random_state=seed)
     X_train, X_test, y_train, _ = train_test_split(X.astype(np.float32), y, test_size=200, random_state=seed)
     teacher = MLPStudent((64, 64), max_iter=60, learning_rate_init=0.01, random_state=seed).fit(X_train, y_train)
-    student = TorchStudent(stack(10, (32, 32)), max_iter=80, learning_rate_init=0.01, random_state=seed)
+    with torch.random.fork_rng():  # the template's initial weights, independent of the tests run before
+        torch.manual_seed(seed)
+        template = stack(10, (32, 32))
+    student = TorchStudent(template, max_iter=80, learning_rate_init=0.01, random_state=seed)
     clf = DistilledClassifier(teacher.module_, student, T=4.0, alpha=0.1).fit(X_train, y_train)
     pruned = prune_student(clf, X_train, y_train, keep=0.5, max_iter=30)
     # A TorchStudent's template is the pruned network before fine-tuning: pruning alone.
