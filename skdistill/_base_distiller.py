@@ -472,7 +472,7 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             try:
                 return query_teacher(self._as_input(rows, X))
             except Exception as error:
-                failing = _failing_rows(query_teacher, self._as_input(rows, X), rows, len(rows))
+                failing = _failing_rows(query_teacher, self._as_input(rows, X), rows)
                 raise RuntimeError(
                     f"augment={self.augment!r}, round {round_number} of {n_rounds}: the teacher raised "
                     f"{type(error).__name__} on {failing}: "
@@ -527,9 +527,13 @@ def _left_behind(teacher):
     return f"<teacher {type(inner).__name__} left behind by keep_teacher=False>"
 
 
-def _failing_rows(score, rows_input, rows, n_rows, *, at_most=1000):
-    """Which of the ``n_rows`` ``rows`` the teacher fails on, scored one at a time (the first ``at_most``),
-    as words: "12 of the round's 50 synthetic rows (rows [0, 3, ...]; the first is [...])"."""
+def _failing_rows(score, rows_input, rows, *, at_most=1000):
+    """Which of a round's ``rows`` the teacher fails on, scored one at a time (the first ``at_most``), as
+    words: "12 of the round's 50 synthetic rows (rows [0, 3, ...]; the first is [...])".
+
+    ``rows_input`` are the rows as the teacher takes them (a DataFrame if the training data was one).
+    """
+    n_rows = len(rows)
     failing = []
     for index in range(min(n_rows, at_most)):
         try:
