@@ -7,7 +7,7 @@ and stopping rule are used, and the result is installed in a clone of the user's
 ``student_`` is a plain, fully working ``LogisticRegression``.
 
 Memory: float32 ``X`` is used as it is, and the objective runs over chunks of rows, so the fit needs
-a few MB beyond ``X`` and the soft labels (1M x 50 float32 rows, 10 classes: 0.78 x ``X`` for the whole
+a few MB beyond ``X`` and the soft labels (1M x 50 float32 rows, 10 classes: 0.77 x ``X`` for the whole
 distilled fit, teacher pass included, where a float64 copy of ``X`` and n x n_classes temporaries took
 5.77 x; ``benchmarks/bench_memory.py``).
 """
