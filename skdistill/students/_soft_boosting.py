@@ -28,14 +28,16 @@ import re
 import sys
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils._param_validation import HasMethods
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._soft_class_weight import fold_class_weights, soft_class_weights
+from ._soft_label_classifier import SoftLabelClassifier, as_given_or_checked
 
 __all__ = ["BoostingStudent", "booster_library", "soft_cross_entropy_gradients"]
+
+# LightGBM and XGBoost take NaN (missing values) and sparse matrices; the dtype is theirs to choose.
+_VALIDATION = {"accept_sparse": ["csr", "csc"], "ensure_all_finite": "allow-nan", "dtype": None}
 
 # The soft class prior is floored here before its log, as LightGBM floors class probabilities.
 _PRIOR_FLOOR = 1e-15
@@ -183,7 +185,7 @@ def _check_layout(raw_scores, expected_shape, library):
         )
 
 
-class BoostingStudent(ClassifierMixin, BaseEstimator):
+class BoostingStudent(SoftLabelClassifier):
     """A LightGBM or XGBoost classifier trained on (soft) labels by the soft cross-entropy.
 
     What ``student_`` is when an ``LGBMClassifier`` or ``XGBClassifier`` student is distilled by the
@@ -226,31 +228,11 @@ class BoostingStudent(ClassifierMixin, BaseEstimator):
     """
 
     _parameter_constraints = {"estimator": [HasMethods(["fit", "predict_proba", "get_params"])]}
+    _validation = _VALIDATION
+    _needs_two_classes = True
 
     def __init__(self, estimator):
         self.estimator = estimator
-
-    def fit(self, X, y, sample_weight=None):
-        """Fit on hard labels (one-hot soft labels): the library's own classifier, trained by this objective.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        self : BoostingStudent
-        """
-        X_checked, y = validate_data(self, X, y, **_VALIDATION)
-        check_classification_targets(y)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X_checked)
-        classes, y_index = np.unique(y, return_inverse=True)
-        if len(classes) < 2:
-            raise ValueError(f"BoostingStudent needs at least two classes in y; it got {classes.tolist()!r}.")
-        return self.fit_soft(_as_given_or_checked(X, X_checked), np.eye(len(classes))[y_index], classes, sample_weight)
 
     def fit_soft(self, X, soft_labels, classes, sample_weight=None):
         """Train the booster on the soft cross-entropy of ``soft_labels``.
@@ -272,7 +254,7 @@ class BoostingStudent(ClassifierMixin, BaseEstimator):
         reason = why_booster_refused(self.estimator)
         if reason is not None:
             raise ValueError(f"BoostingStudent cannot train {type(self.estimator).__name__}: {reason}.")
-        X = _as_given_or_checked(X, validate_data(self, X, **_VALIDATION))
+        X = as_given_or_checked(X, validate_data(self, X, **_VALIDATION))
         soft_labels = np.asarray(soft_labels, dtype=np.float64)
         params = self.estimator.get_params(deep=False)
         multipliers = soft_class_weights(params.get("class_weight"), soft_labels, classes, sample_weight)
@@ -300,7 +282,7 @@ class BoostingStudent(ClassifierMixin, BaseEstimator):
         ndarray of shape (n_samples,) for two classes, else (n_samples, n_classes)
         """
         check_is_fitted(self)
-        X = _as_given_or_checked(X, validate_data(self, X, reset=False, **_VALIDATION))
+        X = as_given_or_checked(X, validate_data(self, X, reset=False, **_VALIDATION))
         if booster_library(self.estimator) == "lightgbm":
             raw = self.booster_.predict(X, raw_score=True)
         else:
@@ -341,19 +323,6 @@ class BoostingStudent(ClassifierMixin, BaseEstimator):
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
-    def predict(self, X):
-        """The most probable class of each row.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-        """
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
@@ -361,13 +330,7 @@ class BoostingStudent(ClassifierMixin, BaseEstimator):
         return tags
 
 
-# LightGBM and XGBoost take NaN (missing values) and sparse matrices; the dtype is theirs to choose.
-_VALIDATION = {"accept_sparse": ["csr", "csc"], "ensure_all_finite": "allow-nan", "dtype": None}
 
-
-def _as_given_or_checked(X, X_checked):
-    """A DataFrame as given (the booster keeps its column names and categories), anything else as validated."""
-    return X if hasattr(X, "iloc") else X_checked
 
 
 def _initial_score(soft_labels, row_weight, params):

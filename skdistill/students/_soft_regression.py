@@ -2,19 +2,20 @@
 
 import numpy as np
 from scipy.special import log_softmax, softmax
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import clone
 from sklearn.multioutput import MultiOutputRegressor
 from sklearn.utils import _safe_indexing, get_tags
 from sklearn.utils._param_validation import HasMethods, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._soft_label_classifier import SoftLabelClassifier, as_given_or_checked
 
 # Soft targets below exp(-30) are treated as exp(-30) in log space: a regressor should not chase
 # log-probabilities of -700 for classes the teacher rules out.
 _LOG_FLOOR = -30.0
 
 
-class RegressorStudent(ClassifierMixin, BaseEstimator):
+class RegressorStudent(SoftLabelClassifier):
     """A fitted regressor turned into a classifier: what ``student_`` is on the regression routes.
 
     ``DistilledClassifier`` builds and fits it with :meth:`fit_soft`; :meth:`fit` trains it on hard
@@ -58,26 +59,6 @@ class RegressorStudent(ClassifierMixin, BaseEstimator):
         self.estimator = estimator
         self.target = target
 
-    def fit(self, X, y, sample_weight=None):
-        """Fit on hard labels: the regressor learns the one-hot targets (or their log).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        self : RegressorStudent
-        """
-        X, y = validate_data(self, X, y)
-        check_classification_targets(y)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X)
-        classes, y_index = np.unique(y, return_inverse=True)
-        return self.fit_soft(X, np.eye(len(classes))[y_index], classes, sample_weight)
-
     def fit_soft(self, X, soft_labels, classes, sample_weight=None):
         """Fit the regressor to ``soft_labels`` (or their log), one output per class.
 
@@ -93,7 +74,7 @@ class RegressorStudent(ClassifierMixin, BaseEstimator):
         self : RegressorStudent
         """
         self._validate_params()
-        X = _as_given_or_checked(X, validate_data(self, X))
+        X = as_given_or_checked(X, validate_data(self, X))
         regressor = clone(self.estimator)
         if not get_tags(regressor).target_tags.multi_output:
             regressor = MultiOutputRegressor(regressor)
@@ -131,7 +112,7 @@ class RegressorStudent(ClassifierMixin, BaseEstimator):
         ndarray of shape (n_samples, n_classes)
         """
         check_is_fitted(self)
-        raw = self._predict_raw(_as_given_or_checked(X, validate_data(self, X, reset=False)))
+        raw = self._predict_raw(as_given_or_checked(X, validate_data(self, X, reset=False)))
         if self.target == "logits":
             return softmax(raw, axis=1)
         clipped = np.clip(raw, 0.0, None)
@@ -152,25 +133,6 @@ class RegressorStudent(ClassifierMixin, BaseEstimator):
         """
         if self.target == "logits":
             check_is_fitted(self)
-            return log_softmax(self._predict_raw(_as_given_or_checked(X, validate_data(self, X, reset=False))), axis=1)
+            return log_softmax(self._predict_raw(as_given_or_checked(X, validate_data(self, X, reset=False))), axis=1)
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
-
-    def predict(self, X):
-        """The most probable class of each row.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-        """
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
-
-
-def _as_given_or_checked(X, X_checked):
-    """A DataFrame as given (the regressor keeps its column names), anything else as validated."""
-    return X if hasattr(X, "iloc") else X_checked
