@@ -432,7 +432,10 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         sampler.round_sizes(self._transfer_budget(n_training_rows))
         sampler.measure(regression=not is_classifier(self))
         try:
-            copy.deepcopy(self.student) if isinstance(self.student, torch.nn.Module) else clone(self.student)
+            if isinstance(self.student, torch.nn.Module):
+                copy.deepcopy(self.student)
+            elif self.student is not None:  # None is the default MLPStudent
+                clone(self.student)
         except Exception as error:
             raise ValueError(
                 f"augment={self.augment!r} fits the student {sampler.n_rounds + 1} times, each time from a fresh copy "
@@ -452,7 +455,8 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         """
         X, X_checked, y, sample_weight, kept = data
         X_train = X_checked if kept.all() else X_checked[kept]
-        unlabelled_outputs = None if X_unlabeled is None else score(X_unlabeled)
+        # As the other augmenters' transfer sets: rows in the training data's form (a DataFrame's columns).
+        unlabelled_outputs = None if X_unlabeled is None else score(_stack_rows(X_unlabeled, None, like=X))
 
         def fit(rows, outputs):
             scored = [part for part in (unlabelled_outputs, outputs) if part is not None]
@@ -542,7 +546,8 @@ def _failing_rows(score, rows_input, rows, *, at_most=1000):
             failing.append(index)
     of_all = f"of the round's {n_rows} synthetic rows"
     if not failing:
-        return f"all {n_rows} of the round's synthetic rows together (on none of the first {at_most} alone)"
+        alone = "any of them" if n_rows <= at_most else f"any of the first {at_most}"
+        return f"all {n_rows} of the round's synthetic rows together (not on {alone} alone)"
     first = np.array2string(np.asarray(rows[failing[0]]), precision=4, threshold=8)
     checked = "" if n_rows <= at_most else f", among the first {at_most}"
     listed = f"{failing[:5]}"[:-1] + (", ...]" if len(failing) > 5 else "]")

@@ -340,7 +340,7 @@ class ActiveSampler(BaseEstimator):
         neighbour = nearest_other_row(X, "ActiveSampler")
         seeds = random_state.choice(len(X), size=n_candidates, p=seed_weight / seed_weight.sum())
         candidates, swapped_share = munge_rows(X, seeds, neighbour[seeds], self.p, self.s, random_state)
-        return candidates, seeds, neighbour[seeds], swapped_share
+        return candidates.astype(X.dtype, copy=False), seeds, neighbour[seeds], swapped_share
 
 
 class _CallableAugmenter:

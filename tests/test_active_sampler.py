@@ -10,7 +10,9 @@ from sklearn.datasets import load_digits, make_regression
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score, train_test_split
+from sklearn.compose import make_column_transformer
 from sklearn.naive_bayes import GaussianNB
+from sklearn.pipeline import make_pipeline
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from conftest import CountingModule
@@ -109,6 +111,24 @@ def test_every_kind_of_student(data, student, route):
     assert model.fidelity(X) > 0.6
 
 
+def test_the_default_student(data):
+    X, y = data
+    teacher = RandomForestClassifier(n_estimators=10, random_state=0).fit(X, y)
+    model = DistilledClassifier(teacher, augment="active", augment_size=40, random_state=0).fit(X, y)
+    assert isinstance(model.student_, MLPStudent)
+    X_reg, y_reg = make_regression(n_samples=100, n_features=4, random_state=0)
+    forest = RandomForestRegressor(n_estimators=10, random_state=0).fit(X_reg, y_reg)
+    regressor = DistilledRegressor(forest, augment="active", augment_size=40, random_state=0).fit(X_reg, y_reg)
+    assert regressor.predict(X_reg).shape == (100,)
+
+
+def test_synthetic_rows_keep_the_dtype_of_X(data):
+    X, y = data
+    assert X.dtype == np.float32
+    candidates = ActiveSampler().propose(X, np.ones(len(X)), 30, np.random.RandomState(0))[0]
+    assert candidates.dtype == np.float32
+
+
 def test_a_regressor(data):
     X, y = make_regression(n_samples=200, n_features=5, noise=1.0, random_state=0)
     teacher = RandomForestRegressor(n_estimators=30, random_state=0).fit(X, y)
@@ -168,6 +188,19 @@ def test_a_dataframe_stays_one(data):
     model = DistilledClassifier(teacher, LogisticRegression(), augment="active", augment_size=40, random_state=0)
     model.fit(frame, y)
     assert list(model.student_.feature_names_in_) == list(frame.columns)
+
+
+def test_unlabelled_rows_given_as_an_array_reach_a_dataframe_teacher_with_its_columns(data):
+    X, y = data
+    columns = [f"f{i}" for i in range(X.shape[1])]
+    frame = pd.DataFrame(X, columns=columns)
+    teacher = make_pipeline(
+        make_column_transformer(("passthrough", columns[:4])), RandomForestClassifier(n_estimators=10, random_state=0)
+    ).fit(frame, y)
+    for augment in ("munge", "active"):  # the column transformer takes column names only from a DataFrame
+        DistilledClassifier(teacher, LogisticRegression(), augment=augment, augment_size=40, random_state=0).fit(
+            frame, y, X_unlabeled=X[:30]
+        )
 
 
 def test_grid_search_tunes_the_sampler(data):
