@@ -8,6 +8,8 @@ to ask about.
 
 import numpy as np
 
+from .metrics import _kl_per_row, _total_variation_per_row
+
 # Probabilities are floored here in KL(teacher || student), so a student's hard 0 gives a large, finite score.
 _SMALLEST_PROBABILITY = 1e-12
 
@@ -29,11 +31,9 @@ def disagreement(measure, teacher, student, scale=None):
         Non-negative.
     """
     if measure == "kl":
-        with np.errstate(divide="ignore", invalid="ignore"):
-            terms = teacher * (np.log(teacher) - np.log(np.maximum(student, _SMALLEST_PROBABILITY)))
-        return np.maximum(np.where(teacher > 0, terms, 0.0).sum(axis=1), 0.0)
+        return np.maximum(_kl_per_row(teacher, student, floor=_SMALLEST_PROBABILITY), 0.0)
     if measure == "tv":
-        return 0.5 * np.abs(teacher - student).sum(axis=1)
+        return _total_variation_per_row(teacher, student)
     difference = teacher - student if scale is None else (teacher - student) / scale
     return (difference**2).sum(axis=1)
 

@@ -69,9 +69,7 @@ def kl_divergence(teacher_proba, student_proba, *, sample_weight=None):
     0.0
     """
     p, q = _check_pair(teacher_proba, student_proba)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(p > 0, p * (np.log(p) - np.log(q)), 0.0)
-    return float(np.average(terms.sum(axis=1), weights=sample_weight))
+    return float(np.average(_kl_per_row(p, q), weights=sample_weight))
 
 
 def total_variation(teacher_proba, student_proba, *, sample_weight=None):
@@ -95,7 +93,7 @@ def total_variation(teacher_proba, student_proba, *, sample_weight=None):
     0.75
     """
     p, q = _check_pair(teacher_proba, student_proba)
-    return float(np.average(0.5 * np.abs(p - q).sum(axis=1), weights=sample_weight))
+    return float(np.average(_total_variation_per_row(p, q), weights=sample_weight))
 
 
 def regression_fidelity_score(teacher_predictions, student_predictions, *, sample_weight=None):
@@ -146,6 +144,19 @@ def mean_absolute_difference(teacher_predictions, student_predictions, *, sample
     0.75
     """
     return float(mean_absolute_error(teacher_predictions, student_predictions, sample_weight=sample_weight))
+
+
+def _kl_per_row(p, q, *, floor=None):
+    """``KL(p || q)`` of each row of two probability arrays; ``q`` floored at ``floor`` if given (finite scores)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_q = np.log(q) if floor is None else np.log(np.maximum(q, floor))
+        terms = np.where(p > 0, p * (np.log(p) - log_q), 0.0)
+    return terms.sum(axis=1)
+
+
+def _total_variation_per_row(p, q):
+    """``0.5 * sum_c |p_c - q_c|`` of each row."""
+    return 0.5 * np.abs(p - q).sum(axis=1)
 
 
 def _check_pair(teacher_proba, student_proba):
