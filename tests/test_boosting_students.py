@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy.special import log_softmax, softmax
 from sklearn.base import clone
-from sklearn.datasets import make_classification
+from sklearn.datasets import load_iris, make_classification
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 
@@ -293,3 +293,18 @@ def test_skops_round_trip_predicts_identically(kind):
     blob = sio.dumps(clf)
     loaded = sio.loads(blob, trusted=sio.get_untrusted_types(data=blob))
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
+def test_fewer_rows_than_classes_falls_back_to_expanded_rows():
+    """HistGradientBoosting's soft loss needs a stand-in label per class; with 2 rows and 3 classes the
+    route fits the expanded rows instead, and the student still scores every class."""
+    X, y = load_iris(return_X_y=True)
+    teacher = LogisticRegression(max_iter=500).fit(X, y)
+    rows = [0, 60]
+    model = DistilledClassifier(teacher, HistGradientBoostingClassifier(max_iter=5, min_samples_leaf=1), T=4.0)
+    model.fit(X[rows], y[rows])
+    assert model.route_ == "boosting"
+    np.testing.assert_array_equal(model.student_.classes_, [0, 1, 2])
+    proba = model.predict_proba(X[:3])
+    assert proba.shape == (3, 3) and (proba[:, 2] > 0).all()
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)

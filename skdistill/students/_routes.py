@@ -177,7 +177,7 @@ class SampleWeightRoute(Route):
         return partial_fit_soft_weights(student, X, targets.soft_targets(), targets.classes, sample_weight)
 
 
-class BoostingRoute(Route):
+class BoostingRoute(_SoftLabelRoute):
     """Gradient-boosted students (LightGBM, XGBoost, HistGradientBoosting) with the soft cross-entropy as
     their objective: one ordinary fit, where the ``"sample_weight"`` route pays about ``n_classes``."""
 
@@ -194,15 +194,12 @@ class BoostingRoute(Route):
             return refusal
         return why_hist_boosting_refused(student) if hist else why_booster_refused(student)
 
-    def fit(self, student, X, targets, sample_weight=None):
-        soft_labels, classes = targets.soft_targets(), targets.classes
-        if isinstance(student, HistGradientBoostingClassifier):
-            if len(X) < len(classes):  # too few rows to give every class a stand-in label
-                return REGISTRY["sample_weight"].fit(student, X, targets, sample_weight)
-            fitted = fit_soft_hist_boosting(student, X, soft_labels, classes, sample_weight)
-        else:
-            fitted = BoostingStudent(student).fit_soft(X, soft_labels, classes, sample_weight)
-        return fitted, np.asarray(fitted.classes_)
+    def fit_soft(self, student, X, soft_labels, classes, sample_weight):
+        if not isinstance(student, HistGradientBoostingClassifier):
+            return BoostingStudent(student).fit_soft(X, soft_labels, classes, sample_weight)
+        if len(X) < len(classes):  # too few rows to give every class a stand-in label: expanded rows
+            return fit_soft_weights(student, X, soft_labels, classes, sample_weight)
+        return fit_soft_hist_boosting(student, X, soft_labels, classes, sample_weight)
 
 
 def _user_objective_refusal(student):
