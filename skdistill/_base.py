@@ -252,8 +252,8 @@ class RegressionTargets:
         return blended_targets(self.teacher_outputs, self.y, self.alpha)
 
 
-def validated_rows(estimator, X):
-    """``X`` checked as ``validate_data(estimator, X, dtype=(float64, float32), reset=False)`` checks it.
+def validated_rows(estimator, X, validation=None):
+    """``X`` checked as ``validate_data(estimator, X, reset=False, **validation(X))`` checks it.
 
     A plain 2-D float array of the fitted width, all finite, for an estimator fitted without feature
     names, is returned as it is after checks that cost a few microseconds; anything else (a
@@ -265,10 +265,14 @@ def validated_rows(estimator, X):
     ----------
     estimator : fitted estimator
     X : array-like of shape (n_samples, n_features)
+    validation : callable, default=None
+        ``validation(X)`` gives the arguments of ``validate_data`` (a distiller's take what its student
+        takes); None: ``dtype=(float64, float32)``, dense and finite. Not called for a plain float array.
 
     Returns
     -------
-    ndarray of shape (n_samples, n_features), float64 or float32
+    ndarray or sparse matrix of shape (n_samples, n_features)
+        float64 or float32; an object array for a DataFrame with columns that are not numbers.
     """
     if (
         type(X) is np.ndarray
@@ -280,7 +284,8 @@ def validated_rows(estimator, X):
         and np.isfinite(X.sum())  # inf or NaN anywhere makes the sum so (an overflow too: then the full check)
     ):
         return X
-    return validate_data(estimator, X, dtype=(np.float64, np.float32), reset=False)
+    arguments = {"dtype": (np.float64, np.float32)} if validation is None else validation(X)
+    return validate_data(estimator, X, reset=False, **arguments)
 
 
 _FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))

@@ -12,6 +12,8 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
+from scipy.sparse import csr_matrix, issparse
+from scipy.sparse import vstack as sparse_vstack
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.model_selection import check_cv
 from sklearn.utils import _safe_indexing, check_array, check_random_state
@@ -25,8 +27,8 @@ from ._on_workers import sent_by_reference
 from ._portable import portable_state, restored_state
 from ._active_rounds import fit_in_rounds
 from .augment import AUGMENTERS, ActiveSampler, as_augmenter
-from .students._routing import check_incremental, partial_fit_student
-from .teachers import TorchTeacher, is_trained, shared_on_clone
+from .students._routing import check_incremental, partial_fit_student, student_input_tags
+from .teachers import TorchTeacher, is_trained, shared_on_clone, teacher_input_tags
 
 # In a pickled state: "the teacher is the fitted adapter's module" (see __getstate__).
 _TEACHER_ADAPTER_MODULE = "<skdistill: teacher_.module>"
@@ -154,6 +156,7 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
 
         # Everything that can be checked before any work is checked here.
         augmenter = as_augmenter(self.augment)
+        self._check_augmentable(augmenter, X_checked)
         if isinstance(augmenter, ActiveSampler):
             self._check_active(augmenter, int(kept.sum()))
         student = self._student_adapter()
@@ -234,6 +237,7 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             )
         first_call = not hasattr(self, "student_")
         X, X_checked, y, sample_weight, kept = self._check_data(X, y, sample_weight, reset=first_call)
+        self._check_augmentable(as_augmenter(self.augment), X_checked)
         if first_call:
             student = self._student_adapter()
             self._check_incremental(student)
@@ -284,6 +288,17 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
     def _record_fit(self, space, student, fitted_student):
         """The fitted attributes ``fit`` sets besides ``teacher_`` and ``student_``."""
         self._record_space(space)
+
+    def __sklearn_tags__(self):
+        # Missing values and sparse matrices are known to work when both teacher and student take them
+        # (as a VotingClassifier's tags ask every member). The checks of X follow the student alone
+        # (see _input_validation): a teacher whose tags say less (a Pipeline with an imputer) may still
+        # take them, and raises its own error if not.
+        tags = super().__sklearn_tags__()
+        student, teacher = self._student_input_tags(), teacher_input_tags(self.teacher)
+        tags.input_tags.allow_nan = student.allow_nan and teacher.allow_nan
+        tags.input_tags.sparse = student.sparse and teacher.sparse
+        return tags
 
     def _y_required(self):
         """For the tags: y is optional only for pure distillation from a teacher that needs no fitting.
@@ -355,20 +370,21 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
 
     def _check_data(self, X, y, sample_weight, *, reset):
         """Validated (X, X as an array, y, sample_weight, mask of rows with a positive weight)."""
+        validation = self._input_validation(X)
         if y is None:
             if self.alpha > 0:
                 raise ValueError(
                     f"{type(self).__name__} requires y to be passed, but the target y is None. Pass y, or set "
                     "alpha=0 to distil on unlabelled data (the labels then come from the teacher)."
                 )
-            X_checked = validate_data(self, X, dtype=(np.float64, np.float32), reset=reset)
+            X_checked = validate_data(self, X, reset=reset, **validation)
         else:
-            X_checked, y = validate_data(self, X, y, dtype=(np.float64, np.float32), reset=reset, **self._y_validation)
+            X_checked, y = validate_data(self, X, y, reset=reset, **validation, **self._y_validation)
             self._check_y(y)
         # A DataFrame stays one for teacher and student (column names reach a fitted pipeline teacher,
         # and student_.feature_names_in_); anything else is used as validated.
         X = X if hasattr(X, "iloc") else X_checked
-        kept = np.ones(len(X_checked), dtype=bool)
+        kept = np.ones(X_checked.shape[0], dtype=bool)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X_checked, ensure_non_negative=True)
             kept = sample_weight > 0
@@ -391,11 +407,54 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         targets = self._targets(space, outputs, None if y is None else y[kept], n_transfer)
         return X_student, targets, sample_weight
 
+    def _input_validation(self, X, accepts=None):
+        """The arguments of ``validate_data`` for ``X``: the distiller takes what its student takes.
+
+        Missing values (NaN) and sparse matrices are accepted when the student's scikit-learn tags say
+        it takes them (``accepts``, by default those of the student as it will be trained), and passed
+        on as they are (the teacher gets them too, and must take them). A DataFrame with columns that
+        are not numbers (pandas ``category``, strings) reaches teacher and student as it is; its
+        validated copy is then an object array.
+        """
+        accepts = self._student_input_tags() if accepts is None else accepts
+        numeric = not hasattr(X, "dtypes") or all(_is_numeric(dtype) for dtype in X.dtypes)
+        return {
+            "dtype": (np.float64, np.float32) if numeric else None,
+            "accept_sparse": ["csr", "csc"] if accepts.sparse else False,
+            "ensure_all_finite": "allow-nan" if accepts.allow_nan else True,
+        }
+
+    def _student_input_tags(self):
+        """The input tags of the student (missing values, sparse matrices), as it will be trained."""
+        return student_input_tags(self.student)
+
+    def _predict_validation(self, X):
+        """The arguments of ``validate_data`` for ``X`` at predict: what the fitted student takes (it alone runs)."""
+        return self._input_validation(X, student_input_tags(self.student_))
+
+    def _check_augmentable(self, augmenter, X_checked):
+        """Raise, before the teacher runs, if ``augmenter`` cannot make rows from ``X``: it does arithmetic
+        on dense numeric features, without missing values."""
+        if augmenter is None:
+            return
+        if issparse(X_checked):
+            problem = "X is a sparse matrix"
+        elif X_checked.dtype.kind not in "fiub":
+            problem = "X has columns that are not numbers (pandas category or strings)"
+        elif np.isnan(X_checked).any():
+            problem = "X has missing values (NaN)"
+        else:
+            return
+        raise ValueError(
+            f"augment={self.augment!r} makes synthetic rows by arithmetic on dense numeric features, but "
+            f"{problem}. Pass augment=None, or pass X_unlabeled (rows of your own for the teacher to label)."
+        )
+
     def _check_unlabeled(self, X_unlabeled, X):
         """``X_unlabeled`` validated against the training data's width (and columns, for DataFrames)."""
         if X_unlabeled is None:
             return None
-        checked = check_array(X_unlabeled, dtype=(np.float64, np.float32))
+        checked = check_array(X_unlabeled, **self._input_validation(X_unlabeled))
         if checked.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"X_unlabeled has {checked.shape[1]} features, but X has {self.n_features_in_}; the teacher "
@@ -564,4 +623,13 @@ def _stack_rows(first, second, *, like):
 
         frames = [part if hasattr(part, "iloc") else pd.DataFrame(part, columns=like.columns) for part in parts]
         return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    if issparse(like):
+        return sparse_vstack([csr_matrix(part, dtype=like.dtype) for part in parts], format=like.format)
     return np.concatenate([np.asarray(part, dtype=like.dtype) for part in parts])
+
+
+def _is_numeric(dtype):
+    """Whether a DataFrame column of ``dtype`` holds numbers (booleans included): numpy's or pandas' own."""
+    import pandas as pd  # only reached with a DataFrame
+
+    return pd.api.types.is_numeric_dtype(dtype)

@@ -23,7 +23,7 @@ from ._soft_targets import UNLABELLED, align_classes, aligned_logits, tempered_s
 from .losses import LOSSES, as_loss
 from .metrics import fidelity_score, kl_divergence, total_variation
 from .students import MLPStudent, as_student
-from .students._routing import ROUTES
+from .students._routing import ROUTES, student_input_tags
 from .students._routes import REGISTRY
 from .teachers import TorchTeacher, as_teacher, is_trained
 
@@ -335,6 +335,13 @@ class DistilledClassifier(ClassifierMixin, BaseDistiller):
     def _student_adapter(self):
         return as_student(self.student, self.route, loss=self._loss())
 
+    def _student_input_tags(self):
+        try:
+            loss = self._loss()
+        except (TypeError, ValueError):  # a bad loss: fit says why, before any work
+            loss = None
+        return student_input_tags(self.student, self.route, loss)
+
     def _check_before_teacher_runs(self, teacher, student, X, y):
         """The student's route must handle the number of classes (liblinear takes two only)."""
         if hasattr(student, "check_n_classes") and y is not None:
@@ -487,7 +494,7 @@ class DistilledClassifier(ClassifierMixin, BaseDistiller):
         """
         if not self.__sklearn_is_fitted__():
             check_is_fitted(self)  # raises NotFittedError (check_is_fitted itself costs ~8 us a call)
-        X_checked = validated_rows(self, X)
+        X_checked = validated_rows(self, X, self._predict_validation)
         X_student = X if hasattr(X, "iloc") else X_checked
         if method == "predict_log_proba" and not hasattr(self.student_, method):
             with np.errstate(divide="ignore"):

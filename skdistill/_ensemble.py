@@ -19,7 +19,15 @@ from sklearn.utils.validation import check_is_fitted
 from . import _cache
 from ._base import _SharedByClone, refuse_nested
 from ._portable import portable_state, restored_state
-from .teachers import TorchTeacher, _log_of_probabilities, _TeacherAdapter, as_teacher, is_trained, shared_on_clone
+from .teachers import (
+    TorchTeacher,
+    _log_of_probabilities,
+    _TeacherAdapter,
+    as_teacher,
+    is_trained,
+    shared_on_clone,
+    teacher_input_tags,
+)
 
 __all__ = ["TeacherEnsemble", "ensemble_of"]
 
@@ -233,6 +241,14 @@ class TeacherEnsemble(_TeacherAdapter):
         for name, teacher in _pairs(self.teachers) or []:
             refuse_nested(params, name, when=shared_on_clone(teacher) and not _is_dropped(teacher))
         return super().set_params(**params)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        members = [teacher_input_tags(teacher) for teacher in self._kept_teachers()]
+        if members:  # X reaches every member as it is: each must take it
+            tags.input_tags.allow_nan = all(member.allow_nan for member in members)
+            tags.input_tags.sparse = all(member.sparse for member in members)
+        return tags
 
     def _kept_teachers(self):
         """The members not dropped, as given (for :func:`~skdistill.teachers.is_trained`)."""

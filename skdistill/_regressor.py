@@ -273,7 +273,7 @@ class DistilledRegressor(RegressorMixin, BaseDistiller):
         """
         if not self.__sklearn_is_fitted__():
             check_is_fitted(self)  # raises NotFittedError
-        X_checked = validated_rows(self, X)
+        X_checked = validated_rows(self, X, self._predict_validation)
         predictions = regression_predictions(self.student_, X if hasattr(X, "iloc") else X_checked)
         if not np.isfinite(predictions).all():
             raise ValueError(

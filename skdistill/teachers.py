@@ -13,7 +13,7 @@ import torch
 from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.multioutput import MultiOutputRegressor
-from sklearn.utils import _safe_indexing, check_array, get_tags
+from sklearn.utils import InputTags, _safe_indexing, check_array, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _num_samples, check_is_fitted, has_fit_parameter
 
@@ -114,6 +114,38 @@ def as_teacher(teacher):
         f"not), a TorchTeacher, a SklearnTeacher, a TeacherEnsemble or a list of teachers; got "
         f"{type(teacher).__name__}."
     )
+
+
+def teacher_input_tags(teacher):
+    """The kinds of input ``teacher`` takes by its scikit-learn tags: missing values, sparse matrices.
+
+    A scikit-learn teacher's own input tags; every member's for an ensemble; a torch teacher takes
+    neither NaN nor sparse input.
+
+    Parameters
+    ----------
+    teacher : torch.nn.Module, estimator, adapter or list of teachers
+
+    Returns
+    -------
+    sklearn.utils.InputTags
+    """
+    try:
+        adapter = teacher if isinstance(teacher, _TeacherAdapter) else as_teacher(teacher)
+    except TypeError:  # not a teacher: fit says so, before any work
+        return InputTags()
+    return get_tags(adapter).input_tags
+
+
+def _own_input_tags(estimator, tags):
+    """``tags`` with ``estimator``'s own ``allow_nan`` and ``sparse`` (unchanged if it has no scikit-learn tags)."""
+    try:
+        own = get_tags(estimator).input_tags
+    except AttributeError:  # no __sklearn_tags__ (an estimator of another library): nothing is known
+        return tags
+    tags.input_tags.allow_nan = own.allow_nan
+    tags.input_tags.sparse = own.sparse
+    return tags
 
 
 def _check_finite(scores, who):
@@ -477,6 +509,9 @@ class SklearnTeacher(_TeacherAdapter):
 
     def __sklearn_clone__(self):
         return clone_sharing(self, ["estimator"] if is_trained(self.estimator) else [])
+
+    def __sklearn_tags__(self):
+        return _own_input_tags(self.estimator, super().__sklearn_tags__())  # it passes X on as it is
 
     @property
     def task(self):

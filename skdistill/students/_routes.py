@@ -7,6 +7,7 @@ holds them in the order ``route="auto"`` tries them; a new kind of student is on
 there.
 """
 
+from dataclasses import replace
 from numbers import Integral, Real
 
 import numpy as np
@@ -53,6 +54,14 @@ class Route:
 
     def check_n_classes(self, student, n_classes):
         """Raise now, before any work, if this route cannot train ``student`` on ``n_classes`` classes."""
+
+    def input_tags(self, student, tags):
+        """What the student trained by this route takes, from ``tags``, the student's own input tags.
+
+        The student's own, for a route that gives it X as it is; a route whose code reads X itself
+        narrows them.
+        """
+        return tags
 
     def fit(self, student, X, targets, sample_weight=None):
         """Fit ``student`` (or a clone) on ``targets``; return ``(fitted, output_classes)``.
@@ -113,6 +122,9 @@ class LogisticRoute(_SoftLabelRoute):
         if logistic_penalty(student) not in ("l2", None):
             return "it needs an L2 penalty or none (an L1 or elastic-net penalty goes by route='sample_weight')"
         return None
+
+    def input_tags(self, student, tags):
+        return replace(tags, sparse=False)  # its solver works on a dense X
 
     def fit_soft(self, student, X, soft_labels, classes, sample_weight):
         return fit_soft_logistic(student, X, soft_labels, classes, sample_weight)
@@ -239,6 +251,9 @@ class RegressionRoute(_SoftLabelRoute):
 
     def why_refused(self, student):
         return None if is_regressor(student) else f"{type(student).__name__} is not a regressor"
+
+    def input_tags(self, student, tags):
+        return replace(tags, sparse=False, allow_nan=False)  # RegressorStudent takes dense, finite X
 
     def check_fit_arguments(self, student, sample_weight):
         if sample_weight is not None and not has_fit_parameter(student, "sample_weight"):

@@ -28,6 +28,7 @@ import re
 import sys
 
 import numpy as np
+from scipy.sparse import csr_matrix, issparse
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -287,6 +288,8 @@ class BoostingStudent(SoftLabelClassifier):
             raw = self.booster_.predict(X, raw_score=True)
         else:
             missing = self.estimator.get_params(deep=False).get("missing", np.nan)
+            if issparse(X):
+                X = csr_matrix(X)  # XGBoost's inplace_predict takes a csr_matrix only (not CSC, not sparse arrays)
             raw = self.booster_.inplace_predict(X, predict_type="margin", missing=missing)
         raw = np.asarray(raw, dtype=np.float64)
         return raw + (self.init_score_[0] if raw.ndim == 1 else self.init_score_)
