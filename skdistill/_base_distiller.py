@@ -15,7 +15,9 @@ import torch
 from scipy.sparse import csr_matrix, issparse
 from scipy.sparse import vstack as sparse_vstack
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.model_selection import check_cv
+from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing, check_array, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, Options, RealNotInt, StrOptions
 from sklearn.utils.validation import _check_sample_weight, _num_samples, validate_data
@@ -27,6 +29,7 @@ from ._on_workers import sent_by_reference
 from ._portable import portable_state, restored_state
 from ._active_rounds import fit_in_rounds
 from .augment import AUGMENTERS, ActiveSampler, as_augmenter
+from .students._provenance import is_scikit_learn_or_ours
 from .students._routing import check_incremental, partial_fit_student, student_input_tags
 from .teachers import TorchTeacher, is_trained, shared_on_clone, teacher_input_tags
 
@@ -371,6 +374,8 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
     def _check_data(self, X, y, sample_weight, *, reset):
         """Validated (X, X as an array, y, sample_weight, mask of rows with a positive weight)."""
         validation = self._input_validation(X)
+        if validation["dtype"] is None:
+            self._check_student_takes_non_numeric_columns(X)
         if y is None:
             if self.alpha > 0:
                 raise ValueError(
@@ -423,6 +428,27 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             "accept_sparse": ["csr", "csc"] if accepts.sparse else False,
             "ensure_all_finite": "allow-nan" if accepts.allow_nan else True,
         }
+
+    def _check_student_takes_non_numeric_columns(self, X):
+        """Raise, before the teacher runs, if the DataFrame ``X`` has columns that are not numbers and the
+        student reads numbers only.
+
+        Neither scikit-learn's tags nor the libraries' say which estimators split category columns
+        natively, so this goes by what is known: ``HistGradientBoosting*`` does, and another library's
+        estimator (LightGBM, XGBoost, CatBoost) decides for itself; every other scikit-learn or
+        skdistill student, and a torch module, reads numbers only.
+        """
+        if _takes_non_numeric_columns(self.student):
+            return
+        columns = [str(name) for name, dtype in X.dtypes.items() if not _is_numeric(dtype)]
+        shown = ", ".join(repr(name) for name in columns[:5]) + (", ..." if len(columns) > 5 else "")
+        student = "MLPStudent" if self.student is None else type(self.student).__name__
+        raise ValueError(
+            f"X has columns that are not numbers ({shown}), but the student {student} trains on numbers only. "
+            "Encode them before the distiller (make_pipeline(ColumnTransformer with a OneHotEncoder or an "
+            f"OrdinalEncoder, {type(self).__name__}(...))), or use a student that splits category columns "
+            "itself: HistGradientBoosting, LightGBM, or XGBoost with enable_categorical=True."
+        )
 
     def _student_input_tags(self):
         """The input tags of the student (missing values, sparse matrices), as it will be trained."""
@@ -626,6 +652,16 @@ def _stack_rows(first, second, *, like):
     if issparse(like):
         return sparse_vstack([csr_matrix(part, dtype=like.dtype) for part in parts], format=like.format)
     return np.concatenate([np.asarray(part, dtype=like.dtype) for part in parts])
+
+
+def _takes_non_numeric_columns(student):
+    """Whether ``student`` may take a DataFrame's category or string columns (see
+    ``BaseDistiller._check_student_takes_non_numeric_columns``)."""
+    if student is None or isinstance(student, torch.nn.Module):
+        return False
+    if isinstance(student, (HistGradientBoostingClassifier, HistGradientBoostingRegressor, Pipeline)):
+        return True  # a Pipeline student is refused with its own reason (put the encoding around the distiller)
+    return not is_scikit_learn_or_ours(student)
 
 
 def _is_numeric(dtype):

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 from scipy.special import softmax
 from sklearn.base import clone
-from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
-from sklearn.linear_model import LogisticRegression
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor, RandomForestClassifier
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils import get_tags
 
 from skdistill import BoostingStudent, DistilledClassifier, DistilledRegressor, MLPStudent
@@ -213,3 +214,39 @@ def test_a_regressor_distiller_takes_missing_values_its_student_takes():
     model = DistilledRegressor(teacher, student).fit(X, y)
     np.testing.assert_allclose(model.predict(X)[missing], 5.0, atol=0.5)
     assert model.score(X, y) > 0.8
+
+
+@pytest.mark.parametrize(
+    ("student", "fit"),
+    [
+        (LogisticRegression(), "fit"),  # route "logistic"
+        (DecisionTreeClassifier(max_depth=3), "fit"),  # route "tree"
+        (RandomForestClassifier(n_estimators=5), "fit"),  # route "sample_weight": scikit-learn's forests read numbers
+        (None, "fit"),  # the default MLPStudent
+        (MLPStudent(max_iter=1), "partial_fit"),
+    ],
+)
+def test_a_numbers_only_student_refuses_category_columns_before_the_teacher_runs(student, fit):
+    frame, y = colours_frame()
+    teacher = CountingTeacher(3, ["no", "yes"])
+    distiller = DistilledClassifier(teacher, student)
+    arguments = {"classes": ["no", "yes"]} if fit == "partial_fit" else {}
+    name = "MLPStudent" if student is None else type(student).__name__
+    with pytest.raises(ValueError, match=rf"columns that are not numbers \('colour'\), but the student {name} trains on numbers"):
+        getattr(distiller, fit)(frame, y, **arguments)
+    assert teacher.rows_scored == 0
+
+
+def test_a_numbers_only_regression_student_refuses_category_columns_before_the_teacher_runs():
+    frame, _ = colours_frame()
+    y = frame["weight"].to_numpy()
+    teacher = CountingTeacher(3, [0])  # never asked: predict below would count its rows
+
+    class CountingRegressor:
+        def predict(self, X):
+            teacher.rows_scored += len(X)
+            return np.zeros(len(X))
+
+    with pytest.raises(ValueError, match=r"\('colour'\), but the student Ridge trains on numbers only"):
+        DistilledRegressor(CountingRegressor(), Ridge()).fit(frame, y)
+    assert teacher.rows_scored == 0
