@@ -240,7 +240,7 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             )
         first_call = not hasattr(self, "student_")
         X, X_checked, y, sample_weight, kept = self._check_data(X, y, sample_weight, reset=first_call)
-        self._check_augmentable(as_augmenter(self.augment), X_checked)
+        self._check_augmentable(as_augmenter(self.augment), X_checked, streaming=True)
         if first_call:
             student = self._student_adapter()
             self._check_incremental(student)
@@ -429,25 +429,17 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             "ensure_all_finite": "allow-nan" if accepts.allow_nan else True,
         }
 
-    def _check_student_takes_non_numeric_columns(self, X):
-        """Raise, before the teacher runs, if the DataFrame ``X`` has columns that are not numbers and the
-        student reads numbers only.
-
-        Neither scikit-learn's tags nor the libraries' say which estimators split category columns
-        natively, so this goes by what is known: ``HistGradientBoosting*`` does, and another library's
-        estimator (LightGBM, XGBoost, CatBoost) decides for itself; every other scikit-learn or
-        skdistill student, and a torch module, reads numbers only.
-        """
-        if _takes_non_numeric_columns(self.student):
+    def _check_student_takes_non_numeric_columns(self, X, name="X"):
+        """Raise, before the teacher runs, if the DataFrame ``X`` has columns that are not numbers which the
+        student cannot take (see ``_why_columns_refused``)."""
+        problem = _why_columns_refused(self.student, X)
+        if problem is None:
             return
-        columns = [str(name) for name, dtype in X.dtypes.items() if not _is_numeric(dtype)]
-        shown = ", ".join(repr(name) for name in columns[:5]) + (", ..." if len(columns) > 5 else "")
-        student = "MLPStudent" if self.student is None else type(self.student).__name__
         raise ValueError(
-            f"X has columns that are not numbers ({shown}), but the student {student} trains on numbers only. "
-            "Encode them before the distiller (make_pipeline(ColumnTransformer with a OneHotEncoder or an "
-            f"OrdinalEncoder, {type(self).__name__}(...))), or use a student that splits category columns "
-            "itself: HistGradientBoosting, LightGBM, or XGBoost with enable_categorical=True."
+            f"{name} {problem}. Encode those columns before the distiller (make_pipeline(ColumnTransformer with a "
+            f"OneHotEncoder or an OrdinalEncoder, {type(self).__name__}(...))), or use a student that splits pandas "
+            "category columns itself: HistGradientBoosting (categorical_features='from_dtype', the default), "
+            "LightGBM, or XGBoost with enable_categorical=True."
         )
 
     def _student_input_tags(self):
@@ -458,7 +450,7 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         """The arguments of ``validate_data`` for ``X`` at predict: what the fitted student takes (it alone runs)."""
         return self._input_validation(X, student_input_tags(self.student_))
 
-    def _check_augmentable(self, augmenter, X_checked):
+    def _check_augmentable(self, augmenter, X_checked, *, streaming=False):
         """Raise, before the teacher runs, if ``augmenter`` cannot make rows from ``X``: it does arithmetic
         on dense numeric features, without missing values."""
         if augmenter is None:
@@ -473,13 +465,28 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             return
         raise ValueError(
             f"augment={self.augment!r} makes synthetic rows by arithmetic on dense numeric features, but "
-            f"{problem}. Pass augment=None, or pass X_unlabeled (rows of your own for the teacher to label)."
+            f"{problem}. Pass augment=None"
+            + ("." if streaming else ", or pass X_unlabeled (rows of your own for the teacher to label).")
         )
 
     def _check_unlabeled(self, X_unlabeled, X):
         """``X_unlabeled`` validated against the training data's width (and columns, for DataFrames)."""
         if X_unlabeled is None:
             return None
+        if issparse(X_unlabeled) and not issparse(X):
+            raise ValueError(
+                "X_unlabeled is a sparse matrix but X is not; the teacher labels them as rows of X and the student "
+                "learns from both together. Pass X_unlabeled.toarray(), or both as sparse matrices."
+            )
+        if hasattr(X_unlabeled, "dtypes"):
+            self._check_student_takes_non_numeric_columns(X_unlabeled, name="X_unlabeled")
+        if hasattr(X, "dtypes") and any(not _is_numeric(dtype) for dtype in X.dtypes):
+            if not hasattr(X_unlabeled, "dtypes") or not X_unlabeled.dtypes.equals(X.dtypes):
+                raise ValueError(
+                    "X has columns that are not numbers, so X_unlabeled must be a DataFrame with the same columns and "
+                    "the same dtypes (a category column with the same categories): the student learns from both "
+                    "together."
+                )
         checked = check_array(X_unlabeled, **self._input_validation(X_unlabeled))
         if checked.shape[1] != self.n_features_in_:
             raise ValueError(
@@ -654,14 +661,46 @@ def _stack_rows(first, second, *, like):
     return np.concatenate([np.asarray(part, dtype=like.dtype) for part in parts])
 
 
-def _takes_non_numeric_columns(student):
-    """Whether ``student`` may take a DataFrame's category or string columns (see
-    ``BaseDistiller._check_student_takes_non_numeric_columns``)."""
+def _why_columns_refused(student, X):
+    """Why ``student`` cannot take the columns of the DataFrame ``X`` that are not numbers, or None.
+
+    Neither scikit-learn's tags nor the libraries' say which estimators take such columns, so this goes
+    by what is known. ``HistGradientBoosting*`` (unless ``categorical_features=None``), LightGBM and
+    XGBoost (with ``enable_categorical=True``) take pandas ``category`` columns, and no other kind; every
+    other scikit-learn or skdistill student, and a torch module, reads numbers only; the estimator of
+    another library (CatBoost) decides for itself.
+    """
+    columns = {str(name): dtype for name, dtype in X.dtypes.items() if not _is_numeric(dtype)}
+    if not columns:
+        return None
+    shown = ", ".join(repr(name) for name in list(columns)[:5]) + (", ..." if len(columns) > 5 else "")
+    name = "MLPStudent" if student is None else type(student).__name__
+    numbers_only = f"has columns that are not numbers ({shown}), but the student {name} trains on numbers only"
+    if isinstance(student, Pipeline):
+        return None  # a Pipeline student is refused with its own reason (put the encoding around the distiller)
     if student is None or isinstance(student, torch.nn.Module):
-        return False
-    if isinstance(student, (HistGradientBoostingClassifier, HistGradientBoostingRegressor, Pipeline)):
-        return True  # a Pipeline student is refused with its own reason (put the encoding around the distiller)
-    return not is_scikit_learn_or_ours(student)
+        return numbers_only
+    package = type(student).__module__.partition(".")[0]
+    if isinstance(student, (HistGradientBoostingClassifier, HistGradientBoostingRegressor)):
+        if student.categorical_features is None:
+            return f"has columns that are not numbers ({shown}), but {name}(categorical_features=None) reads numbers only"
+    elif package == "xgboost":
+        if not student.get_params().get("enable_categorical"):
+            return f"has columns that are not numbers ({shown}), but {name} reads them only with enable_categorical=True"
+    elif package != "lightgbm":
+        # another library's estimator (CatBoost takes string columns) takes or refuses them itself
+        return numbers_only if is_scikit_learn_or_ours(student) else None
+    other = [column for column, dtype in columns.items() if not isinstance(dtype, _category_dtype())]
+    if other:
+        listed = ", ".join(f"{column!r} ({columns[column]})" for column in other[:5])
+        return f"has columns that are neither numbers nor pandas category ({listed}), which {name} cannot take"
+    return None
+
+
+def _category_dtype():
+    import pandas as pd  # only reached with a DataFrame
+
+    return pd.CategoricalDtype
 
 
 def _is_numeric(dtype):

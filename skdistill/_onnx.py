@@ -118,8 +118,8 @@ def to_onnx(estimator, X_sample, *, quantize=None):
         check_is_fitted(step)
     neural = isinstance(distiller.student_, _BaseTorchStudent)
     _require(["onnx", "skl2onnx"] + (["onnxscript"] if neural else []) + (["onnxruntime"] if quantize else []))
-    X_sample = _check_sample(estimator, X_sample)
     _check_convertible(distiller, steps[:-1], quantize)
+    X_sample = _check_sample(estimator, X_sample)
 
     import skl2onnx
     from skl2onnx.common.data_types import FloatTensorType
@@ -240,6 +240,13 @@ def _check_convertible(distiller, steps, quantize):
                 "Ridge, ...); for a model of another library, register its converter first "
                 "(skl2onnx.update_registered_converter; onnxmltools has LightGBM's and XGBoost's)."
             ) from None
+        categorical = getattr(inner, "is_categorical_", None)  # HistGradientBoosting's
+        if categorical is not None and np.any(categorical):
+            raise ValueError(
+                f"The {type(inner).__name__} student splits on category columns, which skl2onnx's converter "
+                "reads as numeric thresholds: the exported model would predict other labels. Encode those "
+                "columns before the distiller (OrdinalEncoder or OneHotEncoder in a pipeline) to export it."
+            )
         if quantize is not None:
             raise ValueError(
                 f"quantize={quantize!r} stores the weights of a neural student's layers (MatMul, Gemm) as 8-bit "

@@ -250,3 +250,88 @@ def test_a_numbers_only_regression_student_refuses_category_columns_before_the_t
     with pytest.raises(ValueError, match=r"\('colour'\), but the student Ridge trains on numbers only"):
         DistilledRegressor(CountingRegressor(), Ridge()).fit(frame, y)
     assert teacher.rows_scored == 0
+
+
+@pytest.mark.parametrize(
+    ("make_student", "colour_as", "message"),
+    [
+        (lambda: booster("hist"), "text", r"neither numbers nor pandas category \('colour'"),
+        (
+            lambda: booster("hist", categorical_features=None),
+            "category",
+            r"HistGradientBoostingClassifier\(categorical_features=None\) reads numbers only",
+        ),
+        (lambda: booster("lightgbm"), "text", r"neither numbers nor pandas category \('colour'"),
+        (lambda: booster("xgboost"), "category", "XGBClassifier reads them only with enable_categorical=True"),
+    ],
+)
+def test_a_booster_refuses_columns_it_cannot_split_before_the_teacher_runs(make_student, colour_as, message):
+    frame, y = colours_frame()
+    if colour_as == "text":
+        frame = frame.assign(colour=frame["colour"].astype(str))
+    teacher = CountingTeacher(3, ["no", "yes"])
+    with pytest.raises(ValueError, match=message):
+        DistilledClassifier(teacher, make_student()).fit(frame, y)
+    assert teacher.rows_scored == 0
+
+
+def test_a_regression_booster_refuses_text_columns_before_the_teacher_runs():
+    frame, _ = colours_frame()
+    teacher = CountingTeacher(3, [0])
+
+    class CountingRegressor:
+        def predict(self, X):
+            teacher.rows_scored += len(X)
+            return np.zeros(len(X))
+
+    text = frame.assign(colour=frame["colour"].astype(str))
+    with pytest.raises(ValueError, match=r"neither numbers nor pandas category \('colour'"):
+        DistilledRegressor(CountingRegressor(), HistGradientBoostingRegressor(max_iter=5)).fit(text, frame["weight"])
+    assert teacher.rows_scored == 0
+
+
+def _unlabelled_case(case):
+    """(X, y, X_unlabeled, student, message) for X_unlabeled that cannot join X."""
+    if case in ("sparse rows, dense X", "sparse rows, numeric frame X"):
+        X, y = sparse_problem()
+        if case == "sparse rows, numeric frame X":
+            X = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
+        return X, y, sparse.csr_matrix(np.asarray(X)[:50]), booster("lightgbm"), "X_unlabeled is a sparse matrix but X is not"
+    frame, y = colours_frame()
+    if case == "text column for a numbers-only student":
+        numeric = frame.drop(columns="colour").fillna(0.0)
+        unlabelled = numeric.iloc[:50].assign(weight=numeric["weight"].iloc[:50].astype(str))
+        return numeric, y, unlabelled, LogisticRegression(), r"X_unlabeled has columns that are not numbers \('weight'\)"
+    unlabelled = frame.iloc[:50].assign(colour=frame["colour"].iloc[:50].cat.add_categories(["grey"]))
+    return frame, y, unlabelled, booster("lightgbm"), "X_unlabeled must be a DataFrame with the same columns and the same dtypes"
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["sparse rows, dense X", "sparse rows, numeric frame X", "text column for a numbers-only student", "other categories"],
+)
+def test_unlabelled_rows_that_cannot_join_x_are_refused_before_the_teacher_runs(case):
+    X, y, unlabelled, student, message = _unlabelled_case(case)
+    teacher = CountingTeacher(np.shape(X)[1], np.unique(y))
+    with pytest.raises(ValueError, match=message):
+        DistilledClassifier(teacher, student).fit(X, y, X_unlabeled=unlabelled)
+    assert teacher.rows_scored == 0
+
+
+def test_unlabelled_rows_with_the_same_category_columns_reach_teacher_and_student():
+    frame, y = colours_frame()
+    teacher = HistGradientBoostingClassifier(max_iter=30, random_state=0).fit(frame, y)
+    unlabelled, _ = colours_frame(n_samples=200, seed=1)
+    model = DistilledClassifier(teacher, booster("lightgbm"), T=1.0).fit(frame, y, X_unlabeled=unlabelled)
+    held_out, _ = colours_frame(n_samples=300, seed=2)
+    assert np.mean(model.predict(held_out) == teacher.predict(held_out)) > 0.9
+
+
+def test_streaming_augment_refusal_does_not_point_to_x_unlabeled():
+    linear_model = pytest.importorskip("sklearn.linear_model")
+    X, y = sparse_problem()
+    teacher = CountingTeacher(X.shape[1], [0, 1, 2])
+    distiller = DistilledClassifier(teacher, linear_model.SGDClassifier(loss="log_loss"), augment="munge")
+    with pytest.raises(ValueError, match=r"X is a sparse matrix\. Pass augment=None\.$"):
+        distiller.partial_fit(sparse.csr_matrix(X), y, classes=[0, 1, 2])
+    assert teacher.rows_scored == 0

@@ -275,3 +275,18 @@ def test_missing_packages_name_the_extra(monkeypatch, data, teacher):
 def test_importing_skdistill_imports_no_onnx_package():
     code = f"import sys, skdistill; print(sorted({{m.split('.')[0] for m in sys.modules}} & {set(ONNX_PACKAGES)!r}))"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"
+
+
+def test_a_student_splitting_on_category_columns_is_refused(onnx_runtime):
+    pd = pytest.importorskip("pandas")
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"size": rng.normal(size=200), "colour": pd.Categorical(rng.choice(["red", "blue", "teal"], 200))})
+    y = np.where(frame["colour"] == "teal", 1, 0)
+    teacher = HistGradientBoostingClassifier(max_iter=10, random_state=0).fit(frame, y)
+    clf = DistilledClassifier(teacher, HistGradientBoostingClassifier(max_iter=10, random_state=0)).fit(frame, y)
+    assert clf.student_.is_categorical_.any()
+    codes = frame.assign(colour=frame["colour"].cat.codes).to_numpy(dtype=np.float32)
+    with pytest.raises(ValueError, match="student splits on category columns.*would predict other labels"):
+        to_onnx(clf, codes)
