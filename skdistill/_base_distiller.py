@@ -23,7 +23,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, Options, RealN
 from sklearn.utils.validation import _check_sample_weight, _num_samples, validate_data
 
 from . import _cache
-from ._base import clone_sharing, refuse_nested, without_nested
+from ._base import clone_sharing, non_numeric_columns, numeric_stand_in, refuse_nested, without_nested
 from ._ensemble import restored_teacher_parameter, teacher_parameter_state
 from ._on_workers import sent_by_reference
 from ._portable import portable_state, restored_state
@@ -159,7 +159,7 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
 
         # Everything that can be checked before any work is checked here.
         augmenter = as_augmenter(self.augment)
-        self._check_augmentable(augmenter, X_checked)
+        self._check_augmentable(augmenter, X, X_checked)
         if isinstance(augmenter, ActiveSampler):
             self._check_active(augmenter, int(kept.sum()))
         student = self._student_adapter()
@@ -240,7 +240,7 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             )
         first_call = not hasattr(self, "student_")
         X, X_checked, y, sample_weight, kept = self._check_data(X, y, sample_weight, reset=first_call)
-        self._check_augmentable(as_augmenter(self.augment), X_checked, streaming=True)
+        self._check_augmentable(as_augmenter(self.augment), X, X_checked, streaming=True)
         if first_call:
             student = self._student_adapter()
             self._check_incremental(student)
@@ -374,7 +374,7 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
     def _check_data(self, X, y, sample_weight, *, reset):
         """Validated (X, X as an array, y, sample_weight, mask of rows with a positive weight)."""
         validation = self._input_validation(X)
-        if validation["dtype"] is None:
+        if non_numeric_columns(X):
             self._check_student_takes_non_numeric_columns(X)
         if y is None:
             if self.alpha > 0:
@@ -382,9 +382,9 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
                     f"{type(self).__name__} requires y to be passed, but the target y is None. Pass y, or set "
                     "alpha=0 to distil on unlabelled data (the labels then come from the teacher)."
                 )
-            X_checked = validate_data(self, X, reset=reset, **validation)
+            X_checked = validate_data(self, numeric_stand_in(X), reset=reset, **validation)
         else:
-            X_checked, y = validate_data(self, X, y, reset=reset, **validation, **self._y_validation)
+            X_checked, y = validate_data(self, numeric_stand_in(X), y, reset=reset, **validation, **self._y_validation)
             self._check_y(y)
         # A DataFrame stays one for teacher and student (column names reach a fitted pipeline teacher,
         # and student_.feature_names_in_); anything else is used as validated.
@@ -418,13 +418,12 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         Missing values (NaN) and sparse matrices are accepted when the student's scikit-learn tags say
         it takes them (``accepts``, by default those of the student as it will be trained), and passed
         on as they are (the teacher gets them too, and must take them). A DataFrame with columns that
-        are not numbers (pandas ``category``, strings) reaches teacher and student as it is; its
-        validated copy is then an object array.
+        are not numbers (pandas ``category``, strings) reaches teacher and student as it is; validation
+        sees its :func:`~skdistill._base.numeric_stand_in`.
         """
         accepts = self._student_input_tags() if accepts is None else accepts
-        numeric = not hasattr(X, "dtypes") or all(_is_numeric(dtype) for dtype in X.dtypes)
         return {
-            "dtype": (np.float64, np.float32) if numeric else None,
+            "dtype": (np.float64, np.float32),
             "accept_sparse": ["csr", "csc"] if accepts.sparse else False,
             "ensure_all_finite": "allow-nan" if accepts.allow_nan else True,
         }
@@ -450,14 +449,14 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         """The arguments of ``validate_data`` for ``X`` at predict: what the fitted student takes (it alone runs)."""
         return self._input_validation(X, student_input_tags(self.student_))
 
-    def _check_augmentable(self, augmenter, X_checked, *, streaming=False):
-        """Raise, before the teacher runs, if ``augmenter`` cannot make rows from ``X``: it does arithmetic
-        on dense numeric features, without missing values."""
+    def _check_augmentable(self, augmenter, X, X_checked, *, streaming=False):
+        """Raise, before the teacher runs, if ``augmenter`` cannot make rows from ``X`` (``X_checked``
+        validated): it does arithmetic on dense numeric features, without missing values."""
         if augmenter is None:
             return
         if issparse(X_checked):
             problem = "X is a sparse matrix"
-        elif X_checked.dtype.kind not in "fiub":
+        elif non_numeric_columns(X):
             problem = "X has columns that are not numbers (pandas category or strings)"
         elif np.isnan(X_checked).any():
             problem = "X has missing values (NaN)"
@@ -480,14 +479,14 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             )
         if hasattr(X_unlabeled, "dtypes"):
             self._check_student_takes_non_numeric_columns(X_unlabeled, name="X_unlabeled")
-        if hasattr(X, "dtypes") and any(not _is_numeric(dtype) for dtype in X.dtypes):
-            if not hasattr(X_unlabeled, "dtypes") or not X_unlabeled.dtypes.equals(X.dtypes):
+        if non_numeric_columns(X) or non_numeric_columns(X_unlabeled):
+            if not (hasattr(X, "dtypes") and hasattr(X_unlabeled, "dtypes") and X_unlabeled.dtypes.equals(X.dtypes)):
                 raise ValueError(
-                    "X has columns that are not numbers, so X_unlabeled must be a DataFrame with the same columns and "
-                    "the same dtypes (a category column with the same categories): the student learns from both "
-                    "together."
+                    "X or X_unlabeled has columns that are not numbers, so both must be DataFrames with the same "
+                    "columns and the same dtypes (a category column with the same categories): the student learns "
+                    "from both together."
                 )
-        checked = check_array(X_unlabeled, **self._input_validation(X_unlabeled))
+        checked = check_array(numeric_stand_in(X_unlabeled), **self._input_validation(X_unlabeled))
         if checked.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"X_unlabeled has {checked.shape[1]} features, but X has {self.n_features_in_}; the teacher "
@@ -670,7 +669,7 @@ def _why_columns_refused(student, X):
     other scikit-learn or skdistill student, and a torch module, reads numbers only; the estimator of
     another library (CatBoost) decides for itself.
     """
-    columns = {str(name): dtype for name, dtype in X.dtypes.items() if not _is_numeric(dtype)}
+    columns = {str(name): X.dtypes[name] for name in non_numeric_columns(X)}
     if not columns:
         return None
     shown = ", ".join(repr(name) for name in list(columns)[:5]) + (", ..." if len(columns) > 5 else "")
@@ -701,10 +700,3 @@ def _category_dtype():
     import pandas as pd  # only reached with a DataFrame
 
     return pd.CategoricalDtype
-
-
-def _is_numeric(dtype):
-    """Whether a DataFrame column of ``dtype`` holds numbers (booleans included): numpy's or pandas' own."""
-    import pandas as pd  # only reached with a DataFrame
-
-    return pd.api.types.is_numeric_dtype(dtype)

@@ -303,7 +303,7 @@ def _unlabelled_case(case):
         unlabelled = numeric.iloc[:50].assign(weight=numeric["weight"].iloc[:50].astype(str))
         return numeric, y, unlabelled, LogisticRegression(), r"X_unlabeled has columns that are not numbers \('weight'\)"
     unlabelled = frame.iloc[:50].assign(colour=frame["colour"].iloc[:50].cat.add_categories(["grey"]))
-    return frame, y, unlabelled, booster("lightgbm"), "X_unlabeled must be a DataFrame with the same columns and the same dtypes"
+    return frame, y, unlabelled, booster("lightgbm"), "both must be DataFrames with the same columns and the same dtypes"
 
 
 @pytest.mark.parametrize(
@@ -335,3 +335,31 @@ def test_streaming_augment_refusal_does_not_point_to_x_unlabeled():
     with pytest.raises(ValueError, match=r"X is a sparse matrix\. Pass augment=None\.$"):
         distiller.partial_fit(sparse.csr_matrix(X), y, classes=[0, 1, 2])
     assert teacher.rows_scored == 0
+
+
+def test_validating_a_frame_with_a_category_column_does_not_box_every_cell():
+    """predict checks such a frame through a numeric stand-in: a float copy at most (the frame's size),
+    not an object array of every cell (about 4 times the frame), beyond what the student itself takes."""
+    import tracemalloc
+
+    lightgbm = pytest.importorskip("lightgbm")
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(20_000, 20)), columns=[f"f{i}" for i in range(20)])
+    frame["colour"] = pd.Categorical(rng.choice(["red", "green", "blue"], size=len(frame)))
+    y = np.where((frame["f0"] > 0) ^ (frame["colour"] == "red"), 1, 0)
+    teacher = HistGradientBoostingClassifier(max_iter=10, random_state=0).fit(frame, y)
+    model = DistilledClassifier(teacher, lightgbm.LGBMClassifier(n_estimators=5, n_jobs=1, verbose=-1)).fit(frame, y)
+    frame_bytes = frame.memory_usage(deep=True).sum()
+
+    def peak(predict):
+        predict(frame)  # warm
+        tracemalloc.start()
+        try:
+            predict(frame)
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    extra = peak(model.predict_proba) - peak(model.student_.predict_proba)
+    assert extra < 2 * frame_bytes, f"validation took {extra / frame_bytes:.1f} x the frame"
+    assert frame["colour"].dtype == "category" and list(frame.columns)[-1] == "colour"  # the caller's frame is kept
