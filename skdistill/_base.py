@@ -2,6 +2,7 @@
 
 import copy
 import functools
+import sys
 import types
 from dataclasses import dataclass
 
@@ -289,12 +290,18 @@ def validated_rows(estimator, X, validation=None):
     return validate_data(estimator, numeric_stand_in(X), reset=False, **arguments)
 
 
+def is_pandas_frame(X):
+    """Whether ``X`` is a pandas DataFrame (other frames, polars', are array-likes to scikit-learn)."""
+    pd = sys.modules.get("pandas")  # not imported: X cannot be one
+    return pd is not None and isinstance(X, pd.DataFrame)
+
+
 def non_numeric_columns(X):
-    """The names of the columns of the DataFrame ``X`` that do not hold numbers (booleans are numbers);
-    empty for anything else."""
-    if not hasattr(X, "dtypes"):
+    """The names of the columns of the pandas DataFrame ``X`` that do not hold numbers (booleans are
+    numbers); empty for anything else."""
+    if not is_pandas_frame(X):
         return []
-    import pandas as pd  # only reached with a DataFrame
+    import pandas as pd
 
     return [name for name, dtype in X.dtypes.items() if not pd.api.types.is_numeric_dtype(dtype)]
 

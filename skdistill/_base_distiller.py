@@ -23,7 +23,14 @@ from sklearn.utils._param_validation import HasMethods, Interval, Options, RealN
 from sklearn.utils.validation import _check_sample_weight, _num_samples, validate_data
 
 from . import _cache
-from ._base import clone_sharing, non_numeric_columns, numeric_stand_in, refuse_nested, without_nested
+from ._base import (
+    clone_sharing,
+    is_pandas_frame,
+    non_numeric_columns,
+    numeric_stand_in,
+    refuse_nested,
+    without_nested,
+)
 from ._ensemble import restored_teacher_parameter, teacher_parameter_state
 from ._on_workers import sent_by_reference
 from ._portable import portable_state, restored_state
@@ -477,10 +484,10 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
                 "X_unlabeled is a sparse matrix but X is not; the teacher labels them as rows of X and the student "
                 "learns from both together. Pass X_unlabeled.toarray(), or both as sparse matrices."
             )
-        if hasattr(X_unlabeled, "dtypes"):
+        if non_numeric_columns(X_unlabeled):
             self._check_student_takes_non_numeric_columns(X_unlabeled, name="X_unlabeled")
         if non_numeric_columns(X) or non_numeric_columns(X_unlabeled):
-            if not (hasattr(X, "dtypes") and hasattr(X_unlabeled, "dtypes") and X_unlabeled.dtypes.equals(X.dtypes)):
+            if not (is_pandas_frame(X) and is_pandas_frame(X_unlabeled) and X_unlabeled.dtypes.equals(X.dtypes)):
                 raise ValueError(
                     "X or X_unlabeled has columns that are not numbers, so both must be DataFrames with the same "
                     "columns and the same dtypes (a category column with the same categories): the student learns "

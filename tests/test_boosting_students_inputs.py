@@ -363,3 +363,38 @@ def test_validating_a_frame_with_a_category_column_does_not_box_every_cell():
     extra = peak(model.predict_proba) - peak(model.student_.predict_proba)
     assert extra < 2 * frame_bytes, f"validation took {extra / frame_bytes:.1f} x the frame"
     assert frame["colour"].dtype == "category" and list(frame.columns)[-1] == "colour"  # the caller's frame is kept
+
+
+class ListDtypesFrame:
+    """A frame of another library, as polars' is to scikit-learn: ``dtypes`` is a list, not a pandas
+    Series, and the rows convert through ``__array__``."""
+
+    def __init__(self, array):
+        self._array = array
+        self.dtypes = [array.dtype] * array.shape[1]
+        self.shape = array.shape
+
+    def __array__(self, dtype=None, copy=None):
+        return self._array if dtype is None else self._array.astype(dtype)
+
+    def __len__(self):
+        return len(self._array)
+
+
+def test_a_frame_of_another_library_is_an_array_like():
+    X, y = sparse_problem()
+    teacher = CountingTeacher(X.shape[1], [0, 1, 2])
+    model = DistilledClassifier(teacher, LogisticRegression()).fit(ListDtypesFrame(X), y, X_unlabeled=ListDtypesFrame(X[:20]))
+    np.testing.assert_array_equal(model.predict(ListDtypesFrame(X)), model.predict(X))
+
+
+def test_a_polars_frame_is_read_as_scikit_learn_reads_it():
+    polars = pytest.importorskip("polars")
+    X, y = sparse_problem()
+    frame = polars.DataFrame({f"x{i}": X[:, i] for i in range(X.shape[1])})
+    teacher = CountingTeacher(X.shape[1], [0, 1, 2])
+    model = DistilledClassifier(teacher, LogisticRegression()).fit(frame, y)
+    assert list(model.feature_names_in_) == frame.columns
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):
+        from_array = model.predict(X)
+    np.testing.assert_array_equal(model.predict(frame), from_array)
