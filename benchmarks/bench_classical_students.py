@@ -225,17 +225,17 @@ def leaf_count(model):
     return None
 
 
-def teacher_prefix_agreement(teacher, student, X, y, X_test):
-    """For a HistGradientBoosting teacher and student: the share of held-out rows on which the hard-label
-    student predicts as the teacher's own first ``student.max_iter`` iterations do (None otherwise).
+def teacher_prefix_agreement(teacher, hard_model, X_test):
+    """For a HistGradientBoosting teacher and hard-label student: the share of held-out rows on which the
+    student predicts as the teacher's own first ``hard_model.max_iter`` iterations do (None otherwise).
 
     With the same parameters and seed, 1.0 means the hard-label baseline is the teacher cut short.
     """
-    if not (isinstance(teacher, HistGradientBoostingClassifier) and isinstance(student, HistGradientBoostingClassifier)):
+    if not (isinstance(teacher, HistGradientBoostingClassifier) and isinstance(hard_model, HistGradientBoostingClassifier)):
         return None
-    hard_labels = clone(student).fit(X, y).predict(X_test)
+    hard_labels = hard_model.predict(X_test)
     for iteration, staged in enumerate(teacher.staged_predict(X_test), start=1):
-        if iteration == student.max_iter:
+        if iteration == hard_model.max_iter:
             return float((staged == hard_labels).mean())
     return None
 
@@ -401,11 +401,12 @@ def main(argv=None):
         "booster at T=1. leaves: over all trees (a booster's fit time grows with them). For the other "
         "students accuracy and fidelity only show that each model trained."
     )
-    for name, (student, _, _) in students.items():
-        prefix = teacher_prefix_agreement(teacher, student, X, y, X_test)
+    for name in students:
+        hard_model = fitted[name, "hard"]
+        prefix = teacher_prefix_agreement(teacher, hard_model, X_test)
         if prefix is not None:
             print(
-                f"{name} on hard labels predicts as the teacher's own first {student.max_iter} iterations on "
+                f"{name} on hard labels predicts as the teacher's own first {hard_model.max_iter} iterations on "
                 f"{prefix:.1%} of held-out rows (same estimator, parameters and seed): its fidelity is the "
                 "teacher cut short, not a separate student's."
             )

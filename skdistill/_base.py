@@ -254,7 +254,7 @@ class RegressionTargets:
 
 
 def validated_rows(estimator, X, validation=None):
-    """``X`` checked as ``validate_data(estimator, X, reset=False, **validation(X))`` checks it.
+    """``X`` checked as ``validate_data(estimator, X, reset=False, **validation())`` checks it.
 
     A plain 2-D float array of the fitted width, all finite, for an estimator fitted without feature
     names, is returned as it is after checks that cost a few microseconds; anything else (a
@@ -267,7 +267,7 @@ def validated_rows(estimator, X, validation=None):
     estimator : fitted estimator
     X : array-like of shape (n_samples, n_features)
     validation : callable, default=None
-        ``validation(X)`` gives the arguments of ``validate_data`` (a distiller's take what its student
+        ``validation()`` gives the arguments of ``validate_data`` (a distiller's take what its student
         takes); None: ``dtype=(float64, float32)``, dense and finite. Not called for a plain float array.
 
     Returns
@@ -286,7 +286,7 @@ def validated_rows(estimator, X, validation=None):
         and np.isfinite(X.sum())  # inf or NaN anywhere makes the sum so (an overflow too: then the full check)
     ):
         return X
-    arguments = {"dtype": (np.float64, np.float32)} if validation is None else validation(X)
+    arguments = {"dtype": (np.float64, np.float32)} if validation is None else validation()
     return validate_data(estimator, numeric_stand_in(X), reset=False, **arguments)
 
 

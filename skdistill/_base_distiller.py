@@ -380,9 +380,8 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
 
     def _check_data(self, X, y, sample_weight, *, reset):
         """Validated (X, X as an array, y, sample_weight, mask of rows with a positive weight)."""
-        validation = self._input_validation(X)
-        if non_numeric_columns(X):
-            self._check_student_takes_non_numeric_columns(X)
+        validation = self._input_validation()
+        self._check_student_takes_non_numeric_columns(X)
         if y is None:
             if self.alpha > 0:
                 raise ValueError(
@@ -419,8 +418,8 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         targets = self._targets(space, outputs, None if y is None else y[kept], n_transfer)
         return X_student, targets, sample_weight
 
-    def _input_validation(self, X, accepts=None):
-        """The arguments of ``validate_data`` for ``X``: the distiller takes what its student takes.
+    def _input_validation(self, accepts=None):
+        """The arguments of ``validate_data`` for X: the distiller takes what its student takes.
 
         Missing values (NaN) and sparse matrices are accepted when the student's scikit-learn tags say
         it takes them (``accepts``, by default those of the student as it will be trained), and passed
@@ -452,9 +451,9 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         """The input tags of the student (missing values, sparse matrices), as it will be trained."""
         return student_input_tags(self.student)
 
-    def _predict_validation(self, X):
-        """The arguments of ``validate_data`` for ``X`` at predict: what the fitted student takes (it alone runs)."""
-        return self._input_validation(X, student_input_tags(self.student_))
+    def _predict_validation(self):
+        """The arguments of ``validate_data`` for X at predict: what the fitted student takes (it alone runs)."""
+        return self._input_validation(student_input_tags(self.student_))
 
     def _check_augmentable(self, augmenter, X, X_checked, *, streaming=False):
         """Raise, before the teacher runs, if ``augmenter`` cannot make rows from ``X`` (``X_checked``
@@ -484,8 +483,7 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
                 "X_unlabeled is a sparse matrix but X is not; the teacher labels them as rows of X and the student "
                 "learns from both together. Pass X_unlabeled.toarray(), or both as sparse matrices."
             )
-        if non_numeric_columns(X_unlabeled):
-            self._check_student_takes_non_numeric_columns(X_unlabeled, name="X_unlabeled")
+        self._check_student_takes_non_numeric_columns(X_unlabeled, name="X_unlabeled")
         if non_numeric_columns(X) or non_numeric_columns(X_unlabeled):
             if not (is_pandas_frame(X) and is_pandas_frame(X_unlabeled) and X_unlabeled.dtypes.equals(X.dtypes)):
                 raise ValueError(
@@ -493,7 +491,7 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
                     "columns and the same dtypes (a category column with the same categories): the student learns "
                     "from both together."
                 )
-        checked = check_array(numeric_stand_in(X_unlabeled), **self._input_validation(X_unlabeled))
+        checked = check_array(numeric_stand_in(X_unlabeled), **self._input_validation())
         if checked.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"X_unlabeled has {checked.shape[1]} features, but X has {self.n_features_in_}; the teacher "
@@ -696,14 +694,10 @@ def _why_columns_refused(student, X):
     elif package != "lightgbm":
         # another library's estimator (CatBoost takes string columns) takes or refuses them itself
         return numbers_only if is_scikit_learn_or_ours(student) else None
-    other = [column for column, dtype in columns.items() if not isinstance(dtype, _category_dtype())]
+    import pandas as pd  # X is a pandas DataFrame here
+
+    other = [column for column, dtype in columns.items() if not isinstance(dtype, pd.CategoricalDtype)]
     if other:
         listed = ", ".join(f"{column!r} ({columns[column]})" for column in other[:5])
         return f"has columns that are neither numbers nor pandas category ({listed}), which {name} cannot take"
     return None
-
-
-def _category_dtype():
-    import pandas as pd  # only reached with a DataFrame
-
-    return pd.CategoricalDtype
