@@ -490,6 +490,9 @@ class _TensorAwareHasher(NumpyHasher):
     """
 
     def save(self, obj):
+        if type(obj) is np.ndarray and not obj.dtype.hasobject:
+            self._save_array(obj)
+            return
         if isinstance(obj, torch.nn.Module):
             obj = ("torch.nn.Module", _module_description(obj))
         elif isinstance(obj, torch.Tensor):
@@ -504,6 +507,31 @@ class _TensorAwareHasher(NumpyHasher):
         elif isinstance(obj, (type, types.FunctionType)) and not _pickled_by_reference(obj):
             obj = _versioned_name(obj) if _is_versioned(obj) else self._by_value(obj)
         super().save(obj)
+
+    def _save_array(self, array):
+        """An array as joblib hashes it (its bytes, then its dtype, shape and strides), with that
+        description pickled by one C ``pickle.dumps`` and saved as bytes.
+
+        joblib's own path pickles the description in Python, a dozen ``save`` calls per array. A fitted
+        booster or forest holds thousands of small arrays of a few layouts (a 100-iteration, 10-class
+        HistGradientBoosting: 3,030 arrays), and those calls were most of its key's cost: each layout
+        is pickled once per key.
+        """
+        if array.shape == ():
+            contiguous = array.reshape(1)
+        elif array.flags.c_contiguous:
+            contiguous = array
+        elif array.flags.f_contiguous:
+            contiguous = array.T
+        else:
+            contiguous = array.flatten()
+        self._hash.update(memoryview(contiguous.view(np.uint8)))
+        layout = (array.dtype, array.shape, array.strides)
+        descriptions = self.__dict__.setdefault("_array_descriptions", {})
+        description = descriptions.get(layout)
+        if description is None:
+            description = descriptions[layout] = pickle.dumps(layout, protocol=pickle.HIGHEST_PROTOCOL)
+        super().save(("ndarray", description))
 
     def _by_value(self, obj):
         """The same description object for every occurrence of ``obj``, which the pickler memoizes, so

@@ -486,6 +486,47 @@ def test_a_set_literal_in_the_teachers_code_keys_alike_whatever_its_order_of_ite
     assert _code_description(ordered[0]) == _code_description(ordered[1])
 
 
+def test_arrays_key_by_their_content_layout_and_place():
+    from skdistill._cache import _key
+
+    def key(data):
+        return _key("logits", LogisticRegression(), data)
+
+    grid = np.arange(12, dtype=np.int32).reshape(3, 4)
+    other = grid + 1
+    # The same bytes as grid, read otherwise; the last holds the same numbers in other bytes.
+    other_readings = [
+        grid,
+        grid.view(np.float32),
+        grid.reshape(4, 3),
+        grid.reshape(-1),
+        grid.reshape(4, 3).T,  # F-ordered, grid's shape: other values in grid's places
+        grid[:, ::2],  # not contiguous
+        grid.astype(">i4"),
+    ]
+    keys = [key(data) for data in other_readings]
+    assert len(set(keys)) == len(keys)
+    assert key(grid) == key(grid.copy())
+    assert key([grid, other]) != key([other, grid])
+    assert key([grid, 1]) != key([1, grid])
+    assert key({"a": grid, "b": other}) != key({"a": other, "b": grid})
+    assert key(grid) != key(np.where(grid == 11, 12, grid).astype(np.int32))
+
+
+def test_a_fitted_booster_teacher_misses_when_one_leaf_changes():
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from skdistill._cache import _key
+
+    X, y = make_classification(n_samples=300, n_classes=3, n_informative=4, random_state=0)
+    teacher = HistGradientBoostingClassifier(max_iter=20, random_state=0).fit(X, y)
+    before = _key("logits", teacher, X)
+    assert _key("logits", teacher, X) == before
+    nodes = teacher._predictors[7][2].nodes
+    nodes["value"][np.flatnonzero(nodes["is_leaf"])[-1]] += 1e-9
+    assert _key("logits", teacher, X) != before
+
+
 @pytest.mark.parametrize("memory", [True, 3, object()])
 def test_a_bad_memory_is_refused(id_data, memory):
     X, y = id_data
