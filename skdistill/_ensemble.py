@@ -376,6 +376,19 @@ class TeacherEnsemble(_TeacherAdapter):
         for name, adapter in zip(names, adapters):
             _with_name(name, adapter.check_fit_arguments, y, sample_weight)
 
+    def check_input(self, X):
+        """Raise if a member certainly cannot take ``X`` (a torch member: see :meth:`TorchTeacher.check_input`).
+
+        Called before any work: every member gets ``X`` as it is.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+        """
+        names, adapters, _, _ = self._members()
+        for name, adapter in zip(names, adapters):
+            _with_name(name, adapter.check_input, X)
+
     @property
     def task(self):
         """The members' common task: ``"classification"`` or ``"regression"`` (mixed tasks raise)."""
@@ -405,8 +418,7 @@ class TeacherEnsemble(_TeacherAdapter):
         self : TeacherEnsemble
         """
         names, adapters, weights, task = self._members()
-        for name, adapter in zip(names, adapters):
-            _with_name(name, adapter.check_fit_arguments, y, sample_weight)
+        _check_members_can_fit(names, adapters, X, y, sample_weight)
         fitted = [_with_name(name, adapter.fit, X, y, sample_weight=sample_weight) for name, adapter in zip(names, adapters)]
         self._record_members(names, fitted, weights, task)
         return self
@@ -445,8 +457,7 @@ class TeacherEnsemble(_TeacherAdapter):
     def _fit_logits_with_memory(self, X, y, sample_weight, *, memory):
         """:meth:`fit_logits`, each member's fit and outputs going through the teacher-output cache."""
         names, adapters, weights, task = self._members()
-        for name, adapter in zip(names, adapters):
-            _with_name(name, adapter.check_fit_arguments, y, sample_weight)
+        _check_members_can_fit(names, adapters, X, y, sample_weight)
         outputs = [
             _with_name(name, _cache.fit_logits, adapter, X, y, sample_weight, memory=memory)
             for name, adapter in zip(names, adapters)
@@ -458,8 +469,7 @@ class TeacherEnsemble(_TeacherAdapter):
         """Out-of-fold outputs (``teacher_cv``): an unfitted member's come from its fold fits, a trained
         member's are its outputs as they are; each member goes through the cache on its own."""
         names, adapters, weights, task = self._members()
-        for name, adapter in zip(names, adapters):
-            _with_name(name, adapter.check_fit_arguments, y, sample_weight)
+        _check_members_can_fit(names, adapters, X, y, sample_weight)
         outputs = [
             _with_name(name, _cache.fit_logits, adapter, X, y, sample_weight, memory=memory)
             if is_trained(adapter)
@@ -605,6 +615,14 @@ def _adapter(name, teacher, task):
     if isinstance(teacher, torch.nn.Module) and task == "regression":
         return TorchTeacher(teacher, output="values")
     return _with_name(name, as_teacher, teacher)
+
+
+def _check_members_can_fit(names, adapters, X, y, sample_weight):
+    """Raise, before any member is fitted or run, if one of them cannot be fitted on ``y`` and
+    ``sample_weight`` or cannot take ``X`` (a torch member and missing values, say)."""
+    for name, adapter in zip(names, adapters):
+        _with_name(name, adapter.check_fit_arguments, y, sample_weight)
+        _with_name(name, adapter.check_input, X)
 
 
 def _with_name(name, function, *args, **kwargs):

@@ -189,6 +189,17 @@ class _TeacherAdapter(LogitsPredictionMixin, BaseEstimator):
         sample_weight : array-like or None
         """
 
+    def check_input(self, X):
+        """Raise if this teacher certainly cannot take ``X``; called before any work.
+
+        The default knows nothing of the model and lets it decide when it runs. An ensemble calls this
+        for every member before it fits or runs any of them.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+        """
+
     def fit_logits(self, X, y=None, sample_weight=None):
         """:meth:`fit`, then :meth:`logits` of ``X``.
 
@@ -327,9 +338,21 @@ class TorchTeacher(PortablePickleMixin, _TeacherAdapter):
         -------
         self : TorchTeacher
         """
-        X = check_array(X, dtype=(np.float64, np.float32))
+        X = self._checked_input(X)
         self._record_classes(self._raw_logits(X[:1]), y, X.shape[1])
         return self
+
+    def check_input(self, X):
+        """Raise if the module cannot take ``X``: it takes dense, finite numbers only.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+        """
+        self._checked_input(X)
+
+    def _checked_input(self, X):
+        return check_array(X, dtype=(np.float64, np.float32), estimator=self, input_name="X")
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit_logits(self, X, y=None, sample_weight=None):
@@ -346,7 +369,7 @@ class TorchTeacher(PortablePickleMixin, _TeacherAdapter):
         ndarray of shape (n_samples, n_classes)
             Of the dtype :meth:`logits` gives.
         """
-        X = check_array(X, dtype=(np.float64, np.float32))
+        X = self._checked_input(X)
         logits = self._raw_logits(X)
         self._record_classes(logits, y, X.shape[1])
         return logits
@@ -390,7 +413,7 @@ class TorchTeacher(PortablePickleMixin, _TeacherAdapter):
             Of dtype float32 when the module computes in float32 (or a smaller float type), else float64.
         """
         check_is_fitted(self)
-        X = check_array(X, dtype=(np.float64, np.float32))
+        X = self._checked_input(X)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"X has {X.shape[1]} features, but the teacher was fitted with {self.n_features_in_}."

@@ -318,6 +318,20 @@ def test_unlabelled_rows_that_cannot_join_x_are_refused_before_the_teacher_runs(
     assert teacher.rows_scored == 0
 
 
+def test_unlabelled_rows_with_missing_values_are_refused_before_a_torch_teacher_runs():
+    import torch
+
+    from conftest import CountingModule
+
+    X, y = sparse_problem()
+    unlabelled = X[:50].copy()
+    unlabelled[7, 2] = np.nan  # the student takes it; the torch teacher does not, and X is scored first
+    teacher = CountingModule(torch.nn.Linear(X.shape[1], 3).double())
+    with pytest.raises(ValueError, match="Input X contains NaN.\nTorchTeacher does not accept missing values"):
+        DistilledClassifier(teacher, HistGradientBoostingClassifier(max_iter=5)).fit(X, y, X_unlabeled=unlabelled)
+    assert teacher.rows_scored == 0
+
+
 def test_unlabelled_rows_with_the_same_category_columns_reach_teacher_and_student():
     frame, y = colours_frame()
     teacher = HistGradientBoostingClassifier(max_iter=30, random_state=0).fit(frame, y)

@@ -5,12 +5,14 @@ import types
 
 import numpy as np
 import pytest
+import scipy.sparse
 import torch
 from scipy.special import softmax
 from sklearn.base import clone
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.model_selection import GridSearchCV
+from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils._param_validation import InvalidParameterError
 
 from conftest import CountingModule, assert_unchanged, make_teacher_module, snapshot
@@ -412,6 +414,33 @@ def test_bad_input_is_refused_before_any_teacher_runs(data, teacher_module, case
         DistilledClassifier(teacher, student()).fit(X, y)
     assert counting.rows_scored == 0
     assert FITS.count == 0
+
+
+class FitCountingForest(RandomForestClassifier):  # takes missing values and sparse matrices
+    def fit(self, X, y, sample_weight=None):
+        FITS.count += 1
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+@pytest.mark.parametrize("kind", ["missing values", "sparse matrix"])
+def test_input_a_torch_member_cannot_take_is_refused_before_any_member_is_fitted(data, teacher_module, kind):
+    X, y = data
+    if kind == "missing values":
+        X = X.copy()
+        X[3, 1] = np.nan
+        error, message = ValueError, r"Teacher 'net' of the ensemble: Input X contains NaN"
+    else:
+        X = scipy.sparse.csr_matrix(X)
+        error, message = TypeError, r"Teacher 'net' of the ensemble: Sparse data was passed for X"
+    counting = CountingModule(teacher_module)
+    FITS.count = 0
+    # The forest comes first: it used to be fitted (and run) before the module refused X.
+    teacher = TeacherEnsemble([("forest", FitCountingForest(n_estimators=5, random_state=0)), ("net", counting)])
+    student = DecisionTreeClassifier(max_depth=3)  # takes both, so the distiller lets X through
+    with pytest.raises(error, match=message):
+        DistilledClassifier(teacher, student).fit(X, y)
+    assert FITS.count == 0
+    assert counting.rows_scored == 0
 
 
 def test_an_unfitted_member_without_labels_is_named(data, teacher_module):
