@@ -509,29 +509,32 @@ class _TensorAwareHasher(NumpyHasher):
         super().save(obj)
 
     def _save_array(self, array):
-        """An array as joblib hashes it (its bytes, then its dtype, shape and strides), with that
-        description pickled by one C ``pickle.dumps`` and saved as bytes.
+        """An array as its bytes, in the order they are hashed ("C" or "F"), and its dtype and shape;
+        that description pickled by one C ``pickle.dumps`` and saved as bytes.
 
-        joblib's own path pickles the description in Python, a dozen ``save`` calls per array. A fitted
-        booster or forest holds thousands of small arrays of a few layouts (a 100-iteration, 10-class
-        HistGradientBoosting: 3,030 arrays), and those calls were most of its key's cost: each layout
-        is pickled once per key.
+        joblib's own path pickles the description (with strides for the order) in Python, a dozen
+        ``save`` calls per array. A fitted booster or forest holds thousands of small arrays (a
+        100-iteration, 10-class HistGradientBoosting: 3,030 arrays), and those calls were most of its
+        key's cost: a description is pickled once per dtype object, shape and order in a key. The order,
+        unlike strides, does not change when an array with an axis of length 0 or 1 is pickled (as a
+        fitted teacher is for a worker process).
         """
-        if array.shape == ():
-            contiguous = array.reshape(1)
+        if array.ndim == 0:
+            contiguous, order = array.reshape(1), "C"
         elif array.flags.c_contiguous:
-            contiguous = array
+            contiguous, order = array, "C"
         elif array.flags.f_contiguous:
-            contiguous = array.T
+            contiguous, order = array.T, "F"
         else:
-            contiguous = array.flatten()
+            contiguous, order = array.flatten(), "C"
         self._hash.update(memoryview(contiguous.view(np.uint8)))
-        layout = (array.dtype, array.shape, array.strides)
+        # By the dtype's id, not its value: dtypes that compare equal may differ (metadata, alignment).
         descriptions = self.__dict__.setdefault("_array_descriptions", {})
-        description = descriptions.get(layout)
-        if description is None:
-            description = descriptions[layout] = pickle.dumps(layout, protocol=pickle.HIGHEST_PROTOCOL)
-        super().save(("ndarray", description))
+        known = descriptions.get((id(array.dtype), array.shape, order))
+        if known is None:
+            description = pickle.dumps((array.dtype, array.shape, order), protocol=pickle.HIGHEST_PROTOCOL)
+            known = descriptions[(id(array.dtype), array.shape, order)] = (array.dtype, description)  # keeps the id
+        super().save(("ndarray", known[1]))
 
     def _by_value(self, obj):
         """The same description object for every occurrence of ``obj``, which the pickler memoizes, so

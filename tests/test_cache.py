@@ -507,10 +507,27 @@ def test_arrays_key_by_their_content_layout_and_place():
     keys = [key(data) for data in other_readings]
     assert len(set(keys)) == len(keys)
     assert key(grid) == key(grid.copy())
+    assert key(grid[:, ::2]) == key(grid[:, ::2].copy())  # the same numbers, laid out otherwise
+    # Dtypes equal by ==, yet read otherwise by code that looks at them.
+    tagged = grid.astype(np.dtype(np.int32, metadata={"unit": "mm"}))
+    assert key([tagged, grid]) != key([tagged, tagged])
+    assert key([grid, tagged]) != key([grid, grid])
     assert key([grid, other]) != key([other, grid])
     assert key([grid, 1]) != key([1, grid])
     assert key({"a": grid, "b": other}) != key({"a": other, "b": grid})
     assert key(grid) != key(np.where(grid == 11, 12, grid).astype(np.int32))
+
+
+def test_a_fitted_booster_teacher_keys_alike_after_a_pickle_round_trip():
+    """As in a worker process. Pickling changes the strides of arrays with an axis of length 0 or 1
+    (a booster's empty category bitsets), which the key must not read."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from skdistill._cache import _key
+
+    X, y = make_classification(n_samples=300, n_classes=3, n_informative=4, random_state=0)
+    teacher = HistGradientBoostingClassifier(max_iter=10, random_state=0).fit(X, y)
+    assert _key("logits", teacher, X) == _key("logits", pickle.loads(pickle.dumps(teacher)), X)
 
 
 def test_a_fitted_booster_teacher_misses_when_one_leaf_changes():
