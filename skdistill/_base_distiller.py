@@ -174,7 +174,7 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         teacher_folds = self._teacher_folds(teacher, X_checked, y)
         teacher.check_fit_arguments(y, sample_weight)
         if X_unlabeled is not None:  # scored after X: a refusal would come after the teacher's pass over X
-            teacher.check_input(X_unlabeled)
+            teacher.check_input(X_unlabeled, input_name="X_unlabeled")
         if hasattr(student, "check_fit_arguments"):
             student.check_fit_arguments(sample_weight)
         self._check_before_teacher_runs(teacher, student, X, y)

@@ -376,7 +376,7 @@ class TeacherEnsemble(_TeacherAdapter):
         for name, adapter in zip(names, adapters):
             _with_name(name, adapter.check_fit_arguments, y, sample_weight)
 
-    def check_input(self, X):
+    def check_input(self, X, *, input_name="X"):
         """Raise if a member certainly cannot take ``X`` (a torch member: see :meth:`TorchTeacher.check_input`).
 
         Called before any work: every member gets ``X`` as it is.
@@ -384,10 +384,12 @@ class TeacherEnsemble(_TeacherAdapter):
         Parameters
         ----------
         X : array-like or sparse matrix of shape (n_samples, n_features)
+        input_name : str, default="X"
+            How an error names ``X``.
         """
         names, adapters, _, _ = self._members()
         for name, adapter in zip(names, adapters):
-            _with_name(name, adapter.check_input, X)
+            _with_name(name, adapter.check_input, X, input_name=input_name)
 
     @property
     def task(self):
@@ -482,6 +484,8 @@ class TeacherEnsemble(_TeacherAdapter):
     def _logits_with_memory(self, X, *, memory):
         """:meth:`logits`, each member's outputs going through the teacher-output cache."""
         check_is_fitted(self)
+        for name, adapter in self.named_teachers_.items():  # before any member runs
+            _with_name(name, adapter.check_input, X)
         outputs = [
             _with_name(name, _cache.logits, adapter, X, memory=memory) for name, adapter in self.named_teachers_.items()
         ]

@@ -189,7 +189,7 @@ class _TeacherAdapter(LogitsPredictionMixin, BaseEstimator):
         sample_weight : array-like or None
         """
 
-    def check_input(self, X):
+    def check_input(self, X, *, input_name="X"):
         """Raise if this teacher certainly cannot take ``X``; called before any work.
 
         The default knows nothing of the model and lets it decide when it runs. An ensemble calls this
@@ -198,6 +198,8 @@ class _TeacherAdapter(LogitsPredictionMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like or sparse matrix of shape (n_samples, n_features)
+        input_name : str, default="X"
+            How an error names ``X`` (``"X_unlabeled"``, say).
         """
 
     def fit_logits(self, X, y=None, sample_weight=None):
@@ -342,17 +344,19 @@ class TorchTeacher(PortablePickleMixin, _TeacherAdapter):
         self._record_classes(self._raw_logits(X[:1]), y, X.shape[1])
         return self
 
-    def check_input(self, X):
+    def check_input(self, X, *, input_name="X"):
         """Raise if the module cannot take ``X``: it takes dense, finite numbers only.
 
         Parameters
         ----------
         X : array-like or sparse matrix of shape (n_samples, n_features)
+        input_name : str, default="X"
+            How an error names ``X``.
         """
-        self._checked_input(X)
+        self._checked_input(X, input_name=input_name)
 
-    def _checked_input(self, X):
-        return check_array(X, dtype=(np.float64, np.float32), estimator=self, input_name="X")
+    def _checked_input(self, X, input_name="X"):
+        return check_array(X, dtype=(np.float64, np.float32), estimator=self, input_name=input_name)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit_logits(self, X, y=None, sample_weight=None):

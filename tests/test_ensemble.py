@@ -421,6 +421,10 @@ class FitCountingForest(RandomForestClassifier):  # takes missing values and spa
         FITS.count += 1
         return super().fit(X, y, sample_weight=sample_weight)
 
+    def predict_proba(self, X):
+        SCORED.rows += X.shape[0]
+        return super().predict_proba(X)
+
 
 @pytest.mark.parametrize("kind", ["missing values", "sparse matrix"])
 def test_input_a_torch_member_cannot_take_is_refused_before_any_member_is_fitted(data, teacher_module, kind):
@@ -441,6 +445,18 @@ def test_input_a_torch_member_cannot_take_is_refused_before_any_member_is_fitted
         DistilledClassifier(teacher, student).fit(X, y)
     assert FITS.count == 0
     assert counting.rows_scored == 0
+
+
+def test_a_fitted_ensemble_refuses_input_a_torch_member_cannot_take_before_any_member_runs(data, teacher_module):
+    X, y = data
+    forest = FitCountingForest(n_estimators=5, random_state=0)
+    ensemble = TeacherEnsemble([("forest", forest), ("net", teacher_module)]).fit(X, y)
+    with_nan = X.copy()
+    with_nan[3, 1] = np.nan
+    SCORED.rows = 0
+    with pytest.raises(ValueError, match=r"Teacher 'net' of the ensemble: Input X contains NaN"):
+        ensemble.logits(with_nan)
+    assert SCORED.rows == 0
 
 
 def test_an_unfitted_member_without_labels_is_named(data, teacher_module):
