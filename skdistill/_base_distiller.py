@@ -186,6 +186,8 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         else:  # the training rows' outputs come from teachers that did not see them; teacher_ saw all
             teacher_outputs = _cache.out_of_fold_logits(teacher, X, y, sample_weight, teacher_folds, memory=self.memory)
         space = self._output_space(teacher, y)
+        if y is not None:
+            self._check_teacher_agrees_with_y(space, teacher_outputs[kept], y[kept])
         random_state = check_random_state(self.random_state)
 
         def score(rows):
@@ -296,6 +298,10 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
 
     def _check_fit_labels(self, y):
         """Checks of the labels of the rows of positive weight (``fit`` only)."""
+
+    def _check_teacher_agrees_with_y(self, space, teacher_outputs, y):
+        """Warn if the teacher's outputs and ``y`` (rows of positive weight) seem to use other labels or
+        units (see :mod:`skdistill._label_agreement`); ``fit`` only."""
 
     def _record_fit(self, space, student, fitted_student):
         """The fitted attributes ``fit`` sets besides ``teacher_`` and ``student_``."""

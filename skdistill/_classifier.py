@@ -19,6 +19,7 @@ from ._base import (
 )
 from ._base_distiller import BaseDistiller
 from ._ensemble import TeacherEnsemble
+from ._label_agreement import warn_if_columns_look_permuted
 from ._soft_targets import UNLABELLED, align_classes, aligned_logits, tempered_softmax
 from .losses import LOSSES, as_loss
 from .metrics import fidelity_score, kl_divergence, total_variation
@@ -349,6 +350,15 @@ class DistilledClassifier(ClassifierMixin, BaseDistiller):
             n_classes = max(len(np.unique(y)), 0 if known is None or not is_trained(teacher) else len(known))
             student.check_n_classes(n_classes)
 
+    def _check_teacher_agrees_with_y(self, space, teacher_outputs, y):
+        classes, columns = space
+        warn_if_columns_look_permuted(
+            aligned_logits([teacher_outputs], columns),
+            np.searchsorted(classes, y),
+            classes,
+            columns_assumed=_takes_columns_as_sorted_labels(self.teacher),
+        )
+
     def _output_space(self, teacher, y):
         """The sorted classes and the teacher's column scoring each; every label of ``y`` must be one."""
         return align_classes(teacher.classes_, y, hint=teacher._relabel_hint)
@@ -523,6 +533,17 @@ class DistilledClassifier(ClassifierMixin, BaseDistiller):
         """
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
+
+
+def _takes_columns_as_sorted_labels(teacher):
+    """Whether ``teacher`` is, or has as a member, a torch teacher given no ``classes``."""
+    if isinstance(teacher, torch.nn.Module):
+        return True
+    if isinstance(teacher, TorchTeacher):
+        return teacher.classes is None
+    if isinstance(teacher, TeacherEnsemble):
+        teacher = [member for _, member in teacher.teachers]
+    return isinstance(teacher, list) and any(_takes_columns_as_sorted_labels(member) for member in teacher)
 
 
 def _naming_labels(teacher, classes):

@@ -18,6 +18,7 @@ from .students._regression import (
     regression_predictions,
 )
 from ._ensemble import TeacherEnsemble
+from ._label_agreement import warn_if_predictions_look_in_other_units
 from .teachers import TorchTeacher, as_teacher, is_trained
 
 _FIDELITY_METRICS = {"r2": regression_fidelity_score, "mean_absolute_difference": mean_absolute_difference}
@@ -214,6 +215,9 @@ class DistilledRegressor(RegressorMixin, BaseDistiller):
             return
         probe = clone(teacher).fit_logits(_safe_indexing(X, [0]))  # a DataFrame stays one (named columns)  # a clone shares the trained model, and leaves the adapter as it is
         self._output_space(teacher, y, n_outputs=probe.shape[1])
+
+    def _check_teacher_agrees_with_y(self, space, teacher_outputs, y):
+        warn_if_predictions_look_in_other_units(np.asarray(teacher_outputs).reshape(len(y), -1), y)
 
     def _output_space(self, teacher, y, n_outputs=None):
         """The number of outputs; the teacher's must match ``y``'s."""

@@ -88,8 +88,15 @@ def align_classes(teacher_classes, y, *, hint=""):
     """
     teacher_labels = np.asarray(teacher_classes).tolist()
     if y is not None:
-        unknown = set(np.unique(y).tolist()) - set(teacher_labels)
+        labels = np.unique(y).tolist()
+        unknown = set(labels) - set(teacher_labels)
         if unknown:
+            if labels == list(range(len(labels))) and labels != teacher_labels[: len(labels)]:
+                hint += (
+                    " y's labels are 0..n_classes-1: a scikit-learn VotingClassifier, StackingClassifier or "
+                    "CalibratedClassifierCV fits the distiller on y encoded so, which a trained teacher does not "
+                    "know. Use the distiller outside it, or pass the teacher unfitted."
+                )
             raise ValueError(
                 f"y has labels the teacher does not score: {sorted(unknown, key=str)!r}. The teacher scores "
                 f"{teacher_labels!r}.{hint}"
