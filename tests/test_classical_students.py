@@ -401,9 +401,9 @@ def test_soft_tree_parameters_mean_what_they_mean_for_a_gini_tree(params):
     X, _, Q, w = soft_problem(4, n_samples=300)
     ours = fit_soft_tree(DecisionTreeClassifier(random_state=0, **params), X, Q, np.arange(4), w)
     Xe, ye, we = expanded(X, Q, w)
-    if params.get("class_weight") == "balanced":  # scikit-learn's "balanced" from the weighted counts
-        counts = np.bincount(ye, weights=we)
-        params = {**params, "class_weight": dict(enumerate(we.sum() / (4 * counts)))}
+    if params.get("class_weight") == "balanced":  # the tree's "balanced" counts rows, not their weights
+        counts = Q.sum(axis=0)
+        params = {**params, "class_weight": dict(enumerate(len(X) / (4 * counts)))}
     reference = DecisionTreeClassifier(random_state=0, **params).fit(Xe, ye, sample_weight=we)
     assert ours.get_n_leaves() == reference.get_n_leaves()
     np.testing.assert_allclose(ours.predict_proba(X), reference.predict_proba(X), atol=1e-10)

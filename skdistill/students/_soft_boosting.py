@@ -15,7 +15,9 @@ Boosting starts from the log of the (weighted) soft class prior, as the librarie
 the training rows' initial score and kept in :class:`BoostingStudent` (``init_score_``), which adds it
 to the booster's raw scores. Nothing of the soft labels stays in the fitted model. ``class_weight``
 (LightGBM's) is folded into the soft labels and row weights exactly (see
-:func:`~skdistill.students._soft_class_weight.fold_class_weights`).
+:func:`~skdistill.students._soft_class_weight.fold_class_weights`); its ``"balanced"`` counts rows,
+not their sample weights, as LightGBM does for hard labels. XGBoost has no ``class_weight``: one among
+an ``XGBClassifier``'s keyword arguments is ignored, as XGBoost's own fit ignores it (with a warning).
 
 A custom objective replaces the library's loss, so a user's own objective (a callable) is refused,
 as are settings that only the library's built-in objectives honour (``scale_pos_weight``,
@@ -32,7 +34,7 @@ from scipy.sparse import csr_matrix, issparse
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._soft_class_weight import fold_class_weights, soft_class_weights
+from ._soft_class_weight import fold_class_weights, student_class_weights
 from ._soft_label_classifier import SoftLabelClassifier, as_given_or_checked
 
 __all__ = ["BoostingStudent", "booster_library", "soft_cross_entropy_gradients"]
@@ -258,7 +260,14 @@ class BoostingStudent(SoftLabelClassifier):
         X = as_given_or_checked(X, validate_data(self, X, **_VALIDATION))
         soft_labels = np.asarray(soft_labels, dtype=np.float64)
         params = self.estimator.get_params(deep=False)
-        multipliers = soft_class_weights(params.get("class_weight"), soft_labels, classes, sample_weight)
+        library = booster_library(self.estimator)
+        # XGBoost has no class_weight: one given among its keyword arguments is ignored by its own fit
+        # (it warns), so it is here too (and XGBoost warns the same).
+        multipliers = (
+            student_class_weights(self.estimator, soft_labels, classes, sample_weight)
+            if library == "lightgbm"
+            else np.ones(len(classes))
+        )
         soft_labels, row_weight = fold_class_weights(multipliers, soft_labels, sample_weight)
         if row_weight is not None:
             row_weight = np.asarray(row_weight, dtype=np.float64)
@@ -266,7 +275,7 @@ class BoostingStudent(SoftLabelClassifier):
         targets = soft_labels[:, 1] if binary else soft_labels
         self.init_score_ = _initial_score(soft_labels, row_weight, params)
         init_score = np.broadcast_to(self.init_score_[0] if binary else self.init_score_, targets.shape)
-        train = _train_lightgbm if booster_library(self.estimator) == "lightgbm" else _train_xgboost
+        train = _train_lightgbm if library == "lightgbm" else _train_xgboost
         self.booster_ = train(self.estimator, X, targets, row_weight, np.ascontiguousarray(init_score))
         self.classes_ = np.asarray(classes)
         return self

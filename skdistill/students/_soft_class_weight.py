@@ -1,18 +1,66 @@
-"""``class_weight`` on soft labels: the per-class multipliers scikit-learn would use for hard labels."""
+"""``class_weight`` on soft labels: the per-class multipliers the student's library would use for hard labels.
+
+Libraries count classes differently for ``"balanced"`` when rows carry sample weights. scikit-learn's
+logistic regressions and forests count each class's sample weights (``compute_class_weight(...,
+sample_weight=...)``, which exists from scikit-learn 1.7); its ``DecisionTreeClassifier``,
+``HistGradientBoostingClassifier``, ``SGDClassifier`` and ``SVC``, and LightGBM, count rows
+(``compute_sample_weight(class_weight, y)``), whatever their weights.
+:func:`student_class_weights` follows the student's own rule, so that at ``alpha=1`` the distilled
+student is the one its library fits on the labels.
+"""
+
+import inspect
 
 import numpy as np
+from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
+from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
+from sklearn.utils.class_weight import compute_class_weight
 
 # A class whose weighted soft count is below this share of the total weight is treated as absent:
 # "balanced" must not multiply a class the teacher rules out (q ~ 1e-75) by 1e75.
 _NEGLIGIBLE_CLASS_SHARE = 1e-6
 
+# Students whose "balanced" counts classes with the sample weights (scikit-learn 1.9: _logistic.py and
+# _forest.py pass sample_weight to compute_class_weight), from the version whose compute_class_weight
+# takes sample_weight. Every other student counts rows.
+_COUNTS_WEIGHTED_ROWS = (
+    (LogisticRegression, LogisticRegressionCV, RandomForestClassifier, ExtraTreesClassifier)
+    if "sample_weight" in inspect.signature(compute_class_weight).parameters
+    else ()
+)
+
+
+def counts_weighted_rows(estimator):
+    """Whether ``estimator``'s own ``class_weight="balanced"`` counts each class's sample weights, not its rows."""
+    return isinstance(estimator, _COUNTS_WEIGHTED_ROWS)
+
+
+def student_class_weights(estimator, soft_labels, classes, sample_weight=None):
+    """The multipliers of ``estimator``'s ``class_weight``, counted as its library counts (see the module).
+
+    Parameters
+    ----------
+    estimator : classifier
+        Its ``class_weight`` parameter (absent: None) is read through ``get_params``.
+    soft_labels : ndarray of shape (n_samples, n_classes)
+    classes : ndarray of shape (n_classes,)
+    sample_weight : ndarray of shape (n_samples,), default=None
+
+    Returns
+    -------
+    ndarray of shape (n_classes,)
+    """
+    class_weight = estimator.get_params(deep=False).get("class_weight")
+    counted_weight = sample_weight if counts_weighted_rows(estimator) else None
+    return soft_class_weights(class_weight, soft_labels, classes, counted_weight)
+
 
 def soft_class_weights(class_weight, soft_labels, classes, sample_weight=None):
     """One multiplier per class (column of ``soft_labels``) for ``class_weight``.
 
-    ``"balanced"`` is ``S / (n_classes * S_c)``, as scikit-learn computes it from weighted counts, with
-    ``S_c = sum_i w_i q_ic`` the weighted soft count of class ``c`` and ``S = sum_i w_i``. Classes with
-    a negligible soft count get 1.
+    ``"balanced"`` is ``S / (n_classes * S_c)``, ``compute_class_weight``'s formula on soft counts:
+    ``S_c = sum_i w_i q_ic`` is the soft count of class ``c`` and ``S = sum_i w_i``, with ``w_i = 1``
+    when ``sample_weight`` is None. Classes with a negligible soft count get 1.
 
     Parameters
     ----------
@@ -21,6 +69,7 @@ def soft_class_weights(class_weight, soft_labels, classes, sample_weight=None):
     classes : ndarray of shape (n_classes,)
         The label of each column (the keys of a dict ``class_weight``).
     sample_weight : ndarray of shape (n_samples,), default=None
+        The weights counted by ``"balanced"`` (None: rows are counted).
 
     Returns
     -------

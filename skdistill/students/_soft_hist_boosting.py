@@ -28,7 +28,8 @@ cross-entropy. scikit-learn offers no public way to give them, so the options we
 
 Early stopping would validate on a split whose rows the loss cannot find by position (and whose soft
 labels it does not have): ``early_stopping="auto"`` is turned off and ``True`` refused, as on the
-``"sample_weight"`` route. ``class_weight`` is folded exactly into the soft labels and row weights.
+``"sample_weight"`` route. ``class_weight`` is folded exactly into the soft labels and row weights; ``"balanced"`` counts rows,
+not their sample weights, as the estimator does for hard labels.
 """
 
 import numpy as np
@@ -37,7 +38,7 @@ from sklearn.base import clone
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from ._soft_boosting import _version
-from ._soft_class_weight import fold_class_weights, soft_class_weights
+from ._soft_class_weight import fold_class_weights, student_class_weights
 
 try:
     from sklearn._loss.loss import BaseLoss, HalfBinomialLoss, HalfMultinomialLoss
@@ -94,7 +95,7 @@ def fit_soft_hist_boosting(estimator, X, soft_labels, classes, sample_weight=Non
     classes, soft_labels = np.asarray(classes)[order], np.asarray(soft_labels, dtype=np.float64)[:, order]
     n_samples, n_classes = soft_labels.shape
     fitted = clone(estimator)
-    multipliers = soft_class_weights(fitted.class_weight, soft_labels, classes, sample_weight)
+    multipliers = student_class_weights(fitted, soft_labels, classes, sample_weight)
     soft_labels, row_weight = fold_class_weights(multipliers, soft_labels, sample_weight)
     if row_weight is not None:
         row_weight = np.asarray(row_weight, dtype=np.float64)

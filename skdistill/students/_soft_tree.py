@@ -7,7 +7,8 @@ outputs): the two differ by a term whose weighted sum over the children equals t
 the factor 1/K, so every split's impurity decrease is the soft-Gini one divided by K and the tree
 grown is the same. ``min_impurity_decrease`` and ``ccp_alpha`` are divided by K to match.
 ``class_weight`` is exact too: row ``i`` gets weight ``w_i * sum_c q_ic cw_c`` and target
-``q_ic cw_c / sum_c q_ic cw_c``. The regression tree's structure is then installed in a clone of the
+``q_ic cw_c / sum_c q_ic cw_c``; ``"balanced"`` counts rows, not their sample weights, as the tree
+does for hard labels. The regression tree's structure is then installed in a clone of the
 user's ``DecisionTreeClassifier``, leaves holding soft class distributions.
 """
 
@@ -16,7 +17,7 @@ from sklearn.base import clone
 from sklearn.tree import DecisionTreeRegressor
 from sklearn.tree._tree import Tree
 
-from ._soft_class_weight import soft_class_weights
+from ._soft_class_weight import student_class_weights
 
 # Parameters a DecisionTreeRegressor shares with the classifier (criterion and class_weight differ).
 _SHARED_PARAMETERS = (
@@ -65,7 +66,7 @@ def fit_soft_tree(estimator, X, soft_labels, classes, sample_weight=None):
     # scikit-learn's multi-output impurity is averaged over the K outputs: scale the thresholds.
     params["min_impurity_decrease"] /= n_classes
     params["ccp_alpha"] /= n_classes
-    class_weights = soft_class_weights(estimator.class_weight, soft_labels, classes, sample_weight)
+    class_weights = student_class_weights(estimator, soft_labels, classes, sample_weight)
     weighted = soft_labels * class_weights
     row_mass = weighted.sum(axis=1)
     row_weight = row_mass if sample_weight is None else np.asarray(sample_weight) * row_mass

@@ -10,8 +10,13 @@ Parameters that count rows (``min_samples_leaf``, ``min_samples_split``) count e
 weight-based ones (``min_weight_fraction_leaf``) where the estimator has them. Early stopping would
 validate on copies of training rows, so ``early_stopping="auto"`` is turned off and ``True`` refused
 (as is ``n_iter_no_change`` with a validation split, as in ``GradientBoostingClassifier``).
-``class_weight`` (a dict or ``"balanced"``) is applied to the expanded rows from the soft counts, as
-is CatBoost's ``auto_class_weights``.
+``class_weight`` reaches the estimator as a dict keyed by the labels it is fitted on, so each class
+weight means what the estimator makes of it for hard labels (a row multiplier for most; in
+``SGDClassifier``'s one-vs-rest, the weight of the positive rows of that class's binary problem).
+``"balanced"`` becomes the dict of its weights computed from the soft counts, counted as the
+estimator's library counts (:func:`~skdistill.students._soft_class_weight.student_class_weights`): the
+estimator's own ``"balanced"`` would count the expanded rows, about as many for every class. CatBoost's
+``auto_class_weights`` is folded into the expanded rows' weights from the weighted soft counts.
 """
 
 import inspect
@@ -20,7 +25,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils import _safe_indexing
 
-from ._soft_class_weight import soft_class_weights
+from ._soft_class_weight import soft_class_weights, student_class_weights
 
 # q_ic below this is dropped from the expanded rows.
 NEGLIGIBLE_SOFT_WEIGHT = 1e-6
@@ -58,6 +63,7 @@ def fit_soft_weights(estimator, X, soft_labels, classes, sample_weight=None):
         The fitted clone. Its ``classes_`` are the classes with some non-negligible soft weight.
     """
     fitted, rows, class_index, weights = _expanded_fit_arguments(estimator, soft_labels, classes, sample_weight)
+    _set_class_weight_dict(fitted, estimator, soft_labels, classes, sample_weight, class_index, classes)
     fitted.fit(_safe_indexing(X, rows), np.asarray(classes)[class_index], sample_weight=weights)
     return fitted
 
@@ -89,6 +95,7 @@ def fit_soft_weights_on_positions(estimator, X, soft_labels, classes, sample_wei
     position_of = np.zeros(len(classes), dtype=np.intp)
     position_of[present] = np.arange(len(present))
     positions = position_of[class_index]  # a lookup, not np.unique's sort of every expanded row
+    _set_class_weight_dict(fitted, estimator, soft_labels, classes, sample_weight, class_index, position_of)
     fitted.fit(_safe_indexing(X, rows), positions, sample_weight=weights)
     column_classes = np.asarray(classes)[present]
     fitted_classes = np.asarray(getattr(fitted, "classes_", np.arange(len(present))))
@@ -114,13 +121,12 @@ def _expanded_fit_arguments(estimator, soft_labels, classes, sample_weight):
         )
     fitted = clone(estimator)
     params = fitted.get_params(deep=False)
-    for name, (multipliers, off) in _CLASS_WEIGHT_PARAMETERS.items():
-        if params.get(name) is not None:
-            # On expanded rows every class has about the same count, so the estimator's own "balanced"
-            # would do nothing (and a dict's keys need not be the labels it is fitted on): apply the class
-            # weights of the soft labels to the expanded rows instead.
-            weights = weights * multipliers(params[name], soft_labels, classes, sample_weight)[class_index]
-            fitted.set_params(**{name: off})
+    if params.get("auto_class_weights") not in (None, "None"):
+        # CatBoost's: on expanded rows every class has about the same count, so its own "Balanced" would
+        # do nothing; its weights multiply rows, so they are applied to the expanded rows instead.
+        multipliers = _catboost_auto_class_weights(params["auto_class_weights"], soft_labels, classes, sample_weight)
+        weights = weights * multipliers[class_index]
+        fitted.set_params(auto_class_weights="None")
     if params.get("early_stopping") == "auto":
         # A validation split of expanded rows would hold copies of training rows (and "auto" would
         # count copies to decide): early stopping is off on this route.
@@ -144,13 +150,20 @@ def _catboost_auto_class_weights(auto_class_weights, soft_labels, classes, sampl
     )
 
 
-# Parameters that weight classes: the multiplier of each class they stand for on soft labels, and the
-# value that turns them off. scikit-learn's and LightGBM's class_weight, CatBoost's auto_class_weights
-# (CatBoost's class_weights cannot be cloned by scikit-learn, so it never reaches a route).
-_CLASS_WEIGHT_PARAMETERS = {
-    "class_weight": (soft_class_weights, None),
-    "auto_class_weights": (_catboost_auto_class_weights, "None"),
-}
+def _set_class_weight_dict(fitted, estimator, soft_labels, classes, sample_weight, class_index, fit_labels):
+    """Give ``fitted`` its ``class_weight`` as a dict keyed by ``fit_labels`` (the label it is fitted on,
+    per class), for the classes of the expanded rows ``class_index``; nothing when there is none.
+
+    The estimator applies the dict as it applies class weights to hard labels; "balanced" is computed
+    from the soft counts, which its own would take from the expanded rows. CatBoost's ``class_weights``
+    cannot be cloned by scikit-learn, so it never reaches a route.
+    """
+    if estimator.get_params(deep=False).get("class_weight") is None:
+        return
+    multipliers = student_class_weights(estimator, soft_labels, classes, sample_weight)
+    present = np.flatnonzero(np.bincount(class_index, minlength=len(classes)))
+    labels = np.asarray(fit_labels)[present].tolist()
+    fitted.set_params(class_weight={label: float(multipliers[k]) for label, k in zip(labels, present)})
 
 
 def learns_incrementally_from_weights(estimator):
