@@ -80,6 +80,23 @@ def test_xgboost_ignores_a_class_weight_keyword_as_its_own_fit_does(imbalanced, 
     np.testing.assert_allclose(distilled.predict_proba(X), plain.predict_proba(X), rtol=0, atol=1e-6)
 
 
+@pytest.mark.parametrize("weighted", [False, True], ids=["no_sample_weight", "sample_weight"])
+@pytest.mark.parametrize("auto_class_weights", ["Balanced", "SqrtBalanced"])
+def test_catboost_auto_class_weights_give_the_plain_fit(imbalanced, auto_class_weights, weighted):
+    # CatBoost sums each class's sample weights into a whole number and keeps its class weights in float32.
+    catboost = pytest.importorskip("catboost")
+    X, y, sample_weight, teacher = imbalanced
+    estimator = catboost.CatBoostClassifier(
+        iterations=8, depth=3, verbose=0, allow_writing_files=False, random_seed=0, thread_count=1,
+        auto_class_weights=auto_class_weights,
+    )
+    w = sample_weight if weighted else None
+    plain = clone(estimator).fit(X, y, sample_weight=w)
+    distilled = DistilledClassifier(teacher, clone(estimator), alpha=1.0).fit(X, y, sample_weight=w)
+    assert distilled.route_ == "sample_weight"
+    np.testing.assert_allclose(distilled.predict_proba(X), plain.predict_proba(X), rtol=0, atol=1e-6)
+
+
 def test_balanced_counts_rows_or_weights_as_the_students_library_does():
     soft_labels = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])
     w = np.array([1.0, 4.0, 1.0])

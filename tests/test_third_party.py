@@ -198,11 +198,12 @@ def test_catboost_auto_class_weights_come_from_the_soft_counts():
     pytest.importorskip("catboost")
     from skdistill.students._soft_weights import _catboost_auto_class_weights
 
-    soft_labels = np.array([[0.9, 0.1], [0.7, 0.3], [0.6, 0.4]])  # soft counts 2.2 and 0.8
+    # soft counts 2.2 and 0.8: CatBoost counts whole weights (2.2 counts 2), a count below 1 is kept
+    soft_labels = np.array([[0.9, 0.1], [0.7, 0.3], [0.6, 0.4]])
     classes = np.array(["a", "b"])
-    np.testing.assert_allclose(_catboost_auto_class_weights("Balanced", soft_labels, classes, None), [1, 2.2 / 0.8])
+    np.testing.assert_allclose(_catboost_auto_class_weights("Balanced", soft_labels, classes, None), [1, 2 / 0.8])
     np.testing.assert_allclose(
-        _catboost_auto_class_weights("SqrtBalanced", soft_labels, classes, None), [1, np.sqrt(2.2 / 0.8)]
+        _catboost_auto_class_weights("SqrtBalanced", soft_labels, classes, None), [1, np.sqrt(2 / 0.8)]
     )
     X, y = make_classification(
         n_samples=300, n_features=6, n_informative=4, n_redundant=0, n_classes=3, weights=[0.8, 0.15], random_state=0

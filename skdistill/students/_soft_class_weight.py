@@ -18,7 +18,7 @@ from sklearn.utils.class_weight import compute_class_weight
 
 # A class whose weighted soft count is below this share of the total weight is treated as absent:
 # "balanced" must not multiply a class the teacher rules out (q ~ 1e-75) by 1e75.
-_NEGLIGIBLE_CLASS_SHARE = 1e-6
+NEGLIGIBLE_CLASS_SHARE = 1e-6
 
 # Students whose "balanced" counts classes with the sample weights (scikit-learn 1.9: _logistic.py and
 # _forest.py pass sample_weight to compute_class_weight), from the version whose compute_class_weight
@@ -87,7 +87,7 @@ def soft_class_weights(class_weight, soft_labels, classes, sample_weight=None):
     weight = np.ones(len(soft_labels)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
     soft_counts = weight @ soft_labels
     total = weight.sum()
-    present = soft_counts > _NEGLIGIBLE_CLASS_SHARE * total
+    present = soft_counts > NEGLIGIBLE_CLASS_SHARE * total
     multipliers = np.ones(n_classes)
     multipliers[present] = total / (n_classes * soft_counts[present])
     return multipliers

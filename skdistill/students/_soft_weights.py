@@ -25,7 +25,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils import _safe_indexing
 
-from ._soft_class_weight import soft_class_weights, student_class_weights
+from ._soft_class_weight import NEGLIGIBLE_CLASS_SHARE, student_class_weights
 
 # q_ic below this is dropped from the expanded rows.
 NEGLIGIBLE_SOFT_WEIGHT = 1e-6
@@ -135,11 +135,21 @@ def _expanded_fit_arguments(estimator, soft_labels, classes, sample_weight):
 
 
 def _catboost_auto_class_weights(auto_class_weights, soft_labels, classes, sample_weight):
-    """CatBoost's ``auto_class_weights``: ``max_k S_k / S_c`` ("Balanced") or its square root, from soft counts."""
+    """CatBoost's ``auto_class_weights``: ``max_k S_k / S_c`` ("Balanced") or its square root.
+
+    ``S_c`` is the weighted soft count ``sum_i w_i q_ic`` rounded down, as CatBoost sums each class's
+    sample weights into a whole number (weights summing to 337.8 count 337; measured with CatBoost 1.2,
+    whose fitted ``class_weights`` are such ratios); a count below 1 is kept as it is. Classes with a
+    negligible soft count get 1.
+    """
     if auto_class_weights == "None":
         return np.ones(len(classes))
-    balanced = soft_class_weights("balanced", soft_labels, classes, sample_weight)  # proportional to 1 / S_c
-    relative = balanced / balanced.min()
+    weight = np.ones(len(soft_labels)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    counts = weight @ soft_labels
+    present = counts > NEGLIGIBLE_CLASS_SHARE * weight.sum()
+    counts = np.where(counts >= 1, np.floor(counts), counts)
+    relative = np.ones(len(classes))
+    relative[present] = counts[present].max() / counts[present]
     if auto_class_weights == "Balanced":
         return relative
     if auto_class_weights == "SqrtBalanced":
