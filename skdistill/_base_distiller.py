@@ -178,6 +178,8 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         if hasattr(student, "check_fit_arguments"):
             student.check_fit_arguments(sample_weight)
         self._check_before_teacher_runs(teacher, student, X, y)
+        if hasattr(student, "check_module") and not issparse(X_checked):  # a TorchStudent: tried on two rows
+            student.check_module(X_checked[:2], self._student_width(teacher, X, y), regression=not is_classifier(self))
 
         # The teacher: fitted if needed and run once on the labelled rows (all of them, with their
         # weights), then on the transfer set. Rows of weight 0 are then left out of the student's data.
@@ -298,6 +300,10 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
 
     def _check_fit_labels(self, y):
         """Checks of the labels of the rows of positive weight (``fit`` only)."""
+
+    def _student_width(self, teacher, X, y):
+        """The number of columns the student must return (classes, or regression outputs), as far as it is
+        known before the teacher runs; None when it is not."""
 
     def _check_teacher_agrees_with_y(self, space, teacher_outputs, y):
         """Warn if the teacher's outputs and ``y`` (rows of positive weight) seem to use other labels or

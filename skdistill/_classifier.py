@@ -5,6 +5,7 @@ from numbers import Real
 import numpy as np
 import torch
 from sklearn.base import ClassifierMixin, _fit_context, clone
+from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
@@ -349,6 +350,12 @@ class DistilledClassifier(ClassifierMixin, BaseDistiller):
             known = getattr(getattr(teacher, "estimator", None), "classes_", None)  # a fitted scikit-learn teacher
             n_classes = max(len(np.unique(y)), 0 if known is None or not is_trained(teacher) else len(known))
             student.check_n_classes(n_classes)
+
+    def _student_width(self, teacher, X, y):
+        """The teacher's classes (a trained teacher's, read on one row), else ``y``'s."""
+        if is_trained(self.teacher):
+            return len(clone(teacher).fit(_safe_indexing(X, [0])).classes_)  # the clone shares the trained model
+        return None if y is None else len(np.unique(y))
 
     def _check_teacher_agrees_with_y(self, space, teacher_outputs, y):
         classes, columns = space

@@ -216,6 +216,12 @@ class DistilledRegressor(RegressorMixin, BaseDistiller):
         probe = clone(teacher).fit_logits(_safe_indexing(X, [0]))  # a DataFrame stays one (named columns)  # a clone shares the trained model, and leaves the adapter as it is
         self._output_space(teacher, y, n_outputs=probe.shape[1])
 
+    def _student_width(self, teacher, X, y):
+        """``y``'s number of outputs, else a trained teacher's (read on one row)."""
+        if y is not None:
+            return 1 if np.ndim(y) == 1 else np.shape(y)[1]
+        return clone(teacher).fit_logits(_safe_indexing(X, [0])).shape[1] if is_trained(self.teacher) else None
+
     def _check_teacher_agrees_with_y(self, space, teacher_outputs, y):
         warn_if_predictions_look_in_other_units(np.asarray(teacher_outputs).reshape(len(y), -1), y)
 

@@ -8,10 +8,11 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from sklearn.ensemble import RandomForestClassifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import InvalidParameterError
 
-from conftest import make_teacher_module
+from conftest import CountingModule, assert_unchanged, make_teacher_module, snapshot
 from skdistill import DistilledClassifier, MLPStudent, TorchStudent
 from skdistill.students._training import TrainingRows, train
 
@@ -226,6 +227,36 @@ def test_output_width_mismatch_is_named(data):
     net = torch.nn.Linear(6, 5)
     with pytest.raises(ValueError, match=r"logits of shape \(n_samples, n_classes\) = \(n, 3\).*shape \(2, 5\)"):
         TorchStudent(net).fit(X, y)
+
+
+class FitCountingForest(RandomForestClassifier):
+    fits = 0
+
+    def fit(self, X, y, sample_weight=None):
+        FitCountingForest.fits += 1
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+@pytest.mark.parametrize(
+    "module, message",
+    [
+        (torch.nn.Linear(4, 3), "The student module failed on X with 6 features; check that it takes 6 inputs"),
+        (torch.nn.Linear(6, 4), r"logits of shape \(n_samples, n_classes\) = \(n, 3\).*shape \(2, 4\)"),
+    ],
+    ids=["input width", "output width"],
+)
+@pytest.mark.parametrize("teacher_kind", ["trained module", "unfitted forest"])
+def test_a_torch_student_of_the_wrong_width_is_refused_before_the_teacher_runs(data, module, message, teacher_kind):
+    X, y = data
+    counting = CountingModule(make_teacher_module())
+    teacher = counting if teacher_kind == "trained module" else FitCountingForest(n_estimators=5)
+    FitCountingForest.fits = 0
+    before = snapshot(module)
+    with pytest.raises(ValueError, match=message):
+        DistilledClassifier(teacher, TorchStudent(module), memory=False).fit(X, y)
+    assert FitCountingForest.fits == 0
+    assert counting.rows_scored <= 1  # one row to read the module's width, as TorchTeacher.fit does
+    assert_unchanged(module, before)
 
 
 def test_one_class_is_refused(data):

@@ -451,9 +451,15 @@ class _BaseTorchStudent(PortablePickleMixin, LogitsPredictionMixin, ClassifierMi
             )
 
     def _check_output_width(self, module, X_probe, n_classes, *, regression=False):
+        """Run ``module`` on the rows ``X_probe``: it must take them, and return ``n_classes`` columns
+        (any number when None)."""
         what = "outputs of shape (n_samples, n_outputs)" if regression else "logits of shape (n_samples, n_classes)"
         device, dtype = module_device_and_dtype(module)
-        scores = batched_forward(module, X_probe, batch_size=len(X_probe), device=device, dtype=dtype)
+        scores = batched_forward(
+            module, X_probe, batch_size=len(X_probe), device=device, dtype=dtype, who="The student module"
+        )
+        if n_classes is None:
+            return
         if scores.ndim != 2 or scores.shape[1] != n_classes:
             raise ValueError(
                 f"The student module must return {what} = (n, {n_classes}), "

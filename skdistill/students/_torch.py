@@ -132,3 +132,21 @@ class TorchStudent(_BaseTorchStudent):
 
     def _initial_module(self, n_features, n_classes, generator):
         return copy.deepcopy(self.module)
+
+    def check_module(self, X_probe, n_outputs=None, *, regression=False):
+        """Raise if the module cannot take the rows ``X_probe`` or does not return ``n_outputs`` columns.
+
+        The distiller calls this before its teacher runs. The module runs in eval mode, without
+        gradients, and is left as it was.
+
+        Parameters
+        ----------
+        X_probe : ndarray of shape (n_probe, n_features)
+            A few rows of the training data.
+        n_outputs : int, default=None
+            The number of classes (or regression outputs) the module must score; None checks only that
+            it takes ``X_probe``.
+        regression : bool, default=False
+            Whether the columns are regression outputs (for the error message).
+        """
+        self._check_output_width(self.module, X_probe, n_outputs, regression=regression)
