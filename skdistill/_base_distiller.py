@@ -395,6 +395,8 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
     def _check_data(self, X, y, sample_weight, *, reset):
         """Validated (X, X as an array, y, sample_weight, mask of rows with a positive weight)."""
         validation = self._input_validation()
+        if issparse(X) and not validation["accept_sparse"]:
+            raise TypeError(self._sparse_refusal())
         self._check_student_takes_non_numeric_columns(X)
         if y is None:
             if self.alpha > 0:
@@ -459,6 +461,20 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             f"OneHotEncoder or an OrdinalEncoder, {type(self).__name__}(...))), or use a student that splits pandas "
             "category columns itself: HistGradientBoosting (categorical_features='from_dtype', the default), "
             "LightGBM, or XGBoost with enable_categorical=True."
+        )
+
+    def _sparse_refusal(self):
+        """The error message for a sparse X that the student, as it will be trained, cannot take."""
+        name = "MLPStudent" if self.student is None else type(self.student).__name__
+        students = (
+            "LogisticRegression, SGDClassifier(loss='log_loss'), DecisionTreeClassifier, LightGBM or XGBoost"
+            if is_classifier(self)
+            else "Ridge, SGDRegressor, DecisionTreeRegressor, LightGBM or XGBoost"
+        )
+        return (
+            f"X is a sparse matrix, but the student {name}, as {type(self).__name__} trains it, takes dense "
+            f"arrays only. Pass X.toarray() if it fits in memory, or use a student that takes sparse matrices: "
+            f"{students}."
         )
 
     def _student_input_tags(self):

@@ -123,9 +123,6 @@ class LogisticRoute(_SoftLabelRoute):
             return "it needs an L2 penalty or none (an L1 or elastic-net penalty goes by route='sample_weight')"
         return None
 
-    def input_tags(self, student, tags):
-        return replace(tags, sparse=False)  # its solver works on a dense X
-
     def fit_soft(self, student, X, soft_labels, classes, sample_weight):
         return fit_soft_logistic(student, X, soft_labels, classes, sample_weight)
 

@@ -9,7 +9,8 @@ and stopping rule are used, and the result is installed in a clone of the user's
 Memory: float32 ``X`` is used as it is, and the objective runs over chunks of rows, so the fit needs
 a few MB beyond ``X`` and the soft labels (1M x 50 float32 rows, 10 classes: 0.77 x ``X`` for the whole
 distilled fit, teacher pass included, where a float64 copy of ``X`` and n x n_classes temporaries took
-5.77 x; ``benchmarks/bench_memory.py``).
+5.77 x; ``benchmarks/bench_memory.py``). A sparse ``X`` (TF-IDF, one-hot) is used as it is too: the
+objective's products are sparse @ dense, and it needs one n_samples x n_classes array besides.
 """
 
 import contextlib
@@ -17,6 +18,7 @@ import warnings
 
 import numpy as np
 from scipy import optimize
+from scipy.sparse import issparse
 from scipy.special import expit, log_expit
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
@@ -60,9 +62,13 @@ class _SoftCrossEntropy:
     :data:`_CHUNK_ENTRIES` entries. When all rows fit in one chunk, the weighted targets are prepared
     once per fit rather than once per call (on small data the per-call temporaries were most of the time).
 
+    A sparse ``X`` (CSR or CSC, matrix or array) is never densified: its products with the coefficients
+    run over all rows at once (a slice of its rows would be a copy), into one n_samples x n_coef_rows
+    array in ``X``'s dtype, which the chunks turn into the gradient in the scores.
+
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features), float32 or float64
+    X : ndarray or sparse matrix of shape (n_samples, n_features), float32 or float64
     soft_labels : ndarray of shape (n_samples, n_classes)
     row_weight : ndarray of shape (n_samples,) or None
     class_multipliers : ndarray of shape (n_classes,) or None
@@ -80,7 +86,7 @@ class _SoftCrossEntropy:
         self.l2_strength = l2_strength
         self.n_coef_rows = n_coef_rows
         self.fit_intercept = fit_intercept
-        self.scale = 1.0 / (len(X) if row_weight is None else row_weight.sum())
+        self.scale = 1.0 / (X.shape[0] if row_weight is None else row_weight.sum())
         # Each row's weighted target mass sum_k r_i c_k q_ik, in float64: one value per row.
         mass = soft_labels.sum(axis=1) if class_multipliers is None else soft_labels @ class_multipliers
         self.mass = mass if row_weight is None else mass * row_weight
@@ -109,26 +115,41 @@ class _SoftCrossEntropy:
         value = 0.0
         grad = np.zeros_like(packed)
         grad_coef = grad[:n_coef].reshape(self.n_coef_rows, n_features)
-        for index, rows in enumerate(self.chunks):
-            X_rows = self.X[rows]
-            weighted = self._prepared[index] if self._prepared is not None else self._weighted_targets(rows)
-            Z = X_rows @ work_coef.T
-            if self.fit_intercept:
-                Z += work_intercept
-            if self.n_coef_rows == 1:
-                chunk_value, grad_Z = _binary_terms(Z[:, 0], weighted, self.mass[rows])
-            else:
-                chunk_value, grad_Z = _multiclass_terms(Z, weighted, self.mass[rows])
-            value += chunk_value
-            grad_Z = grad_Z.astype(self.X.dtype, copy=False)
-            grad_coef += grad_Z.T @ X_rows
-            if self.fit_intercept:
-                grad[n_coef:] += grad_Z.sum(axis=0)
+        if issparse(self.X):
+            # A slice of a sparse matrix's rows is a copy (scipy), dearer than the product itself: the
+            # products run over all rows, into one n x n_coef_rows array the chunks turn into the gradient.
+            scores = self.X @ work_coef.T
+            for index, rows in enumerate(self.chunks):
+                chunk_value, scores[rows] = self._chunk_terms(index, rows, scores[rows], work_intercept, grad[n_coef:])
+                value += chunk_value
+            grad_coef += (self.X.T @ scores).T
+        else:
+            for index, rows in enumerate(self.chunks):
+                X_rows = self.X[rows]
+                chunk_value, grad_Z = self._chunk_terms(index, rows, X_rows @ work_coef.T, work_intercept, grad[n_coef:])
+                value += chunk_value
+                grad_coef += grad_Z.T @ X_rows
         value *= self.scale
         grad *= self.scale
         value += 0.5 * self.l2_strength * np.vdot(coef, coef)
         grad_coef += self.l2_strength * coef
         return value, grad
+
+    def _chunk_terms(self, index, rows, Z, work_intercept, grad_intercept):
+        """The cross-entropy sum of chunk ``index`` (``rows``, scores ``Z`` without the intercept, which
+        may be overwritten) and its gradient in the scores, in ``X``'s dtype; adds the intercept's
+        gradient to ``grad_intercept``."""
+        weighted = self._prepared[index] if self._prepared is not None else self._weighted_targets(rows)
+        if self.fit_intercept:
+            Z += work_intercept
+        if self.n_coef_rows == 1:
+            chunk_value, grad_Z = _binary_terms(Z[:, 0], weighted, self.mass[rows])
+        else:
+            chunk_value, grad_Z = _multiclass_terms(Z, weighted, self.mass[rows])
+        grad_Z = grad_Z.astype(self.X.dtype, copy=False)
+        if self.fit_intercept:
+            grad_intercept += grad_Z.sum(axis=0)
+        return chunk_value, grad_Z
 
 
 def _binary_terms(z, weighted, mass):
@@ -177,8 +198,9 @@ def fit_soft_logistic(estimator, X, soft_labels, classes, sample_weight=None):
     estimator : LogisticRegression
         Its ``C``, ``fit_intercept``, ``class_weight``, ``max_iter`` and ``tol`` are used. Its ``solver``
         is not: the objective is convex, and L-BFGS-B finds the same optimum any solver would.
-    X : array-like of shape (n_samples, n_features)
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
         float32 and float64 are used as they are (float32 is not copied); other types become float64.
+        A CSR or CSC matrix (or array) is used as it is, never densified; another sparse format becomes CSR.
     soft_labels : ndarray of shape (n_samples, n_classes)
         Target distribution of each row, columns in the order of ``classes``.
     classes : ndarray of shape (n_classes,)
@@ -190,11 +212,12 @@ def fit_soft_logistic(estimator, X, soft_labels, classes, sample_weight=None):
         A fitted clone, with ``coef_``, ``intercept_``, ``classes_``, ``n_iter_``.
     """
     fitted = clone(estimator)
-    # float32 stays float32 (no float64 copy of X); sets n_features_in_ (and feature_names_in_).
-    X = validate_data(fitted, X, dtype=(np.float64, np.float32))
+    # float32 stays float32 (no float64 copy of X), a CSR or CSC matrix stays one (the products are
+    # sparse @ dense); sets n_features_in_ (and feature_names_in_).
+    X = validate_data(fitted, X, dtype=(np.float64, np.float32), accept_sparse=["csr", "csc"])
     soft_labels = np.asarray(soft_labels)
     row_weight = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-    total_weight = len(X) if row_weight is None else row_weight.sum()
+    total_weight = X.shape[0] if row_weight is None else row_weight.sum()
     class_multipliers = soft_class_weights(estimator.class_weight, soft_labels, classes, sample_weight)
     # scikit-learn's scaling: data term (1/S) sum_i w_i loss_i, penalty ||coef||^2 / (2 C S).
     l2_strength = 0.0 if logistic_penalty(estimator) is None else 1.0 / (estimator.C * total_weight)
