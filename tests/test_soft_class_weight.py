@@ -30,12 +30,14 @@ def _xgboost(**params):
 
 
 # (student factory, route, tolerance on predict_proba): trees and boosters are deterministic (the
-# boosters' soft objective rounds differently from the library's own, 1e-8); L-BFGS stops at its tol.
+# boosters' soft objective rounds differently from the library's own, 1e-8).
 STUDENTS = {
     "tree": (lambda **p: DecisionTreeClassifier(max_depth=4, random_state=0, **p), "tree", 1e-12),
     "forest": (lambda **p: RandomForestClassifier(n_estimators=4, max_depth=4, random_state=0, **p), "sample_weight", 1e-12),
     "hist_boosting": (lambda **p: HistGradientBoostingClassifier(max_iter=8, random_state=0, **p), "boosting", 1e-6),
     "logistic": (lambda **p: LogisticRegression(tol=1e-10, max_iter=10_000, **p), "logistic", 1e-6),
+    # At its default tol L-BFGS stops where scikit-learn's does only if the objective is scaled alike.
+    "logistic_default_tol": (lambda **p: LogisticRegression(**p), "logistic", 1e-10),
     "lightgbm": (_lightgbm, "boosting", 1e-6),
     "sgd": (lambda **p: SGDClassifier(loss="log_loss", random_state=0, **p), "sample_weight", 1e-12),
 }

@@ -1,6 +1,6 @@
 """Logistic regression on soft labels: scikit-learn's objective with soft targets, solved exactly.
 
-scikit-learn's ``LogisticRegression`` minimises, for weights ``w`` summing to ``S``,
+scikit-learn's ``LogisticRegression`` minimises, for weights ``w`` (``class_weight`` included) summing to ``S``,
 ``(1/S) * sum_i w_i * CE(y_i, softmax(z_i)) + ||coef||^2 / (2 * C * S)`` (intercept unpenalised).
 Here ``CE(y_i, .)`` becomes the cross-entropy to a soft target row ``q_i``; the same L-BFGS-B solver
 and stopping rule are used, and the result is installed in a clone of the user's own estimator, so
@@ -25,7 +25,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import validate_data
 from threadpoolctl import threadpool_limits
 
-from ._soft_class_weight import soft_class_weights
+from ._soft_class_weight import student_class_weights
 
 
 def logistic_penalty(estimator):
@@ -86,7 +86,7 @@ class _SoftCrossEntropy:
         self.l2_strength = l2_strength
         self.n_coef_rows = n_coef_rows
         self.fit_intercept = fit_intercept
-        self.scale = 1.0 / (X.shape[0] if row_weight is None else row_weight.sum())
+        self.scale = 1.0 / weighted_total(X.shape[0], soft_labels, row_weight, class_multipliers)
         # Each row's weighted target mass sum_k r_i c_k q_ik, in float64: one value per row.
         mass = soft_labels.sum(axis=1) if class_multipliers is None else soft_labels @ class_multipliers
         self.mass = mass if row_weight is None else mass * row_weight
@@ -150,6 +150,20 @@ class _SoftCrossEntropy:
         if self.fit_intercept:
             grad_intercept += grad_Z.sum(axis=0)
         return chunk_value, grad_Z
+
+
+def weighted_total(n_rows, soft_labels, row_weight, class_multipliers):
+    """scikit-learn's ``S``: the sum of the row weights after ``class_weight`` multiplied them.
+
+    ``sum_i r_i sum_k c_k q_ik``, the soft form of ``sum_i w_i cw_{y_i}``; ``sum_i r_i`` (``n_rows`` when
+    ``row_weight`` is None) without class multipliers. The optimum does not depend on it (it scales the
+    data term and the penalty alike), but the solver's stopping rule does: with another ``S``, L-BFGS
+    stops elsewhere within its tolerance (3.7e-4 apart in probability at ``tol=1e-4``).
+    """
+    if class_multipliers is None:
+        return n_rows if row_weight is None else row_weight.sum()
+    mass = soft_labels @ class_multipliers
+    return (mass if row_weight is None else mass * row_weight).sum()
 
 
 def _binary_terms(z, weighted, mass):
@@ -217,8 +231,9 @@ def fit_soft_logistic(estimator, X, soft_labels, classes, sample_weight=None):
     X = validate_data(fitted, X, dtype=(np.float64, np.float32), accept_sparse=["csr", "csc"])
     soft_labels = np.asarray(soft_labels)
     row_weight = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-    total_weight = X.shape[0] if row_weight is None else row_weight.sum()
-    class_multipliers = soft_class_weights(estimator.class_weight, soft_labels, classes, sample_weight)
+    class_multipliers = student_class_weights(estimator, soft_labels, classes, sample_weight)
+    class_multipliers = None if np.all(class_multipliers == 1) else class_multipliers
+    total_weight = weighted_total(X.shape[0], soft_labels, row_weight, class_multipliers)
     # scikit-learn's scaling: data term (1/S) sum_i w_i loss_i, penalty ||coef||^2 / (2 C S).
     l2_strength = 0.0 if logistic_penalty(estimator) is None else 1.0 / (estimator.C * total_weight)
     n_coef_rows = 1 if len(classes) == 2 else len(classes)
