@@ -242,7 +242,7 @@ def fit_soft_logistic(estimator, X, soft_labels, classes, sample_weight=None):
         X,
         soft_labels,
         row_weight,
-        None if np.all(class_multipliers == 1) else class_multipliers,
+        class_multipliers,
         l2_strength,
         n_coef_rows,
         estimator.fit_intercept,
