@@ -71,7 +71,9 @@ def test_distilled_predict_proba_runs_the_student_in_batches_and_never_the_teach
     teacher = CountingModule(make_teacher_module())
     student = TorchStudent(CountingModule(torch.nn.Linear(6, 3)), max_iter=1, batch_size=256, random_state=0)
     clf = DistilledClassifier(TorchTeacher(teacher, batch_size=100), student, memory=False).fit(X, y)
-    assert teacher.batch_sizes == _batches(n_rows, 100)
+    # One row first: the teacher's number of classes, which the student's module must return, is read
+    # before the teacher's pass so that a module of the wrong width is refused before it.
+    assert teacher.batch_sizes == [1] + _batches(n_rows, 100)
     teacher.batch_sizes.clear()
     student_module = clf.student_.module_
     student_module.batch_sizes.clear()
