@@ -113,16 +113,45 @@ def test_balanced_counts_rows_or_weights_as_the_students_library_does():
         np.testing.assert_allclose(student_class_weights(estimator, soft_labels, classes, w), by_weights)
 
 
+class ClassWeightRecordingSGD(SGDClassifier):
+    def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
+        self.class_weight_in_fit_ = self.class_weight
+        return super().fit(X, y, coef_init=coef_init, intercept_init=intercept_init, sample_weight=sample_weight)
+
+
 def test_sgd_gets_its_class_weight_as_a_dict_it_applies_one_vs_rest(imbalanced):
     # SGD weights class c only in its own binary problem: the weights cannot be folded into row weights,
     # so the student gets them as its class_weight, "balanced" computed from the soft counts of rows.
     X, y, sample_weight, teacher = imbalanced
     distilled = DistilledClassifier(
-        teacher, SGDClassifier(loss="log_loss", class_weight="balanced", random_state=0), alpha=0.3, T=2.0
+        teacher, ClassWeightRecordingSGD(loss="log_loss", class_weight="balanced", random_state=0), alpha=0.3, T=2.0
     ).fit(X, y, sample_weight=sample_weight)
     log_proba = np.log(np.maximum(teacher.predict_proba(X), 1e-300))
     soft = 0.3 * np.eye(3)[y] + 0.7 * softmax(log_proba / 2.0, axis=1)
     expected = len(y) / (3 * soft.sum(axis=0))
-    fitted = distilled.student_.get_params()["class_weight"]
+    fitted = distilled.student_.class_weight_in_fit_
     assert sorted(fitted) == [0, 1, 2]
+    assert distilled.student_.class_weight == "balanced"  # the user's parameter, after the fit
     np.testing.assert_allclose([fitted[c] for c in range(3)], expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("labels", [["a", "b", "c"], [1, 2, 3]], ids=["strings", "one_to_three"])
+@pytest.mark.parametrize("route", ["sample_weight", "too few rows"])
+def test_hist_boosting_by_expanded_rows_takes_class_weight_with_any_labels(imbalanced, labels, route):
+    # scikit-learn 1.9 reads HistGradientBoosting's class_weight by the positions of the labels: a dict
+    # keyed by the labels raised (only after the teacher's pass). The weights are folded into the rows'.
+    X, y, sample_weight, _ = imbalanced
+    y = np.asarray(labels)[y]
+    teacher = LogisticRegression(max_iter=500).fit(X, y)
+    estimator = HistGradientBoostingClassifier(max_iter=8, random_state=0, early_stopping=False, class_weight="balanced")
+    if route == "too few rows":  # fewer rows than classes: the boosting route falls back to expanded rows
+        X, y, sample_weight = X[:2], np.asarray(labels)[[0, 1]], sample_weight[:2]
+        distilled = DistilledClassifier(teacher, clone(estimator), alpha=0.5).fit(X, y, sample_weight=sample_weight)
+        assert distilled.predict_proba(X).shape == (2, 3)
+        return
+    plain = clone(estimator).fit(X, y, sample_weight=sample_weight)
+    distilled = DistilledClassifier(teacher, clone(estimator), alpha=1.0, route="sample_weight")
+    distilled.fit(X, y, sample_weight=sample_weight)
+    np.testing.assert_allclose(distilled.predict_proba(X), plain.predict_proba(X), rtol=0, atol=1e-6)
+    assert distilled.student_.class_weight == "balanced"  # the user's, not the dict computed for the fit
+    clone(distilled.student_).fit(X, y)

@@ -23,6 +23,7 @@ import inspect
 
 import numpy as np
 from sklearn.base import clone
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.utils import _safe_indexing
 
 from ._soft_class_weight import NEGLIGIBLE_CLASS_SHARE, student_class_weights
@@ -65,7 +66,7 @@ def fit_soft_weights(estimator, X, soft_labels, classes, sample_weight=None):
     fitted, rows, class_index, weights = _expanded_fit_arguments(estimator, soft_labels, classes, sample_weight)
     _set_class_weight_dict(fitted, estimator, soft_labels, classes, sample_weight, class_index, classes)
     fitted.fit(_safe_indexing(X, rows), np.asarray(classes)[class_index], sample_weight=weights)
-    return fitted
+    return _with_users_class_weight(fitted, estimator)
 
 
 def fit_soft_weights_on_positions(estimator, X, soft_labels, classes, sample_weight=None):
@@ -97,6 +98,7 @@ def fit_soft_weights_on_positions(estimator, X, soft_labels, classes, sample_wei
     positions = position_of[class_index]  # a lookup, not np.unique's sort of every expanded row
     _set_class_weight_dict(fitted, estimator, soft_labels, classes, sample_weight, class_index, position_of)
     fitted.fit(_safe_indexing(X, rows), positions, sample_weight=weights)
+    _with_users_class_weight(fitted, estimator)
     column_classes = np.asarray(classes)[present]
     fitted_classes = np.asarray(getattr(fitted, "classes_", np.arange(len(present))))
     if not np.array_equal(fitted_classes, np.arange(len(present))):
@@ -127,6 +129,11 @@ def _expanded_fit_arguments(estimator, soft_labels, classes, sample_weight):
         multipliers = _catboost_auto_class_weights(params["auto_class_weights"], soft_labels, classes, sample_weight)
         weights = weights * multipliers[class_index]
         fitted.set_params(auto_class_weights="None")
+    if isinstance(fitted, HistGradientBoostingClassifier) and params.get("class_weight") is not None:
+        # Its class weights multiply the rows' weights, but a dict is read by the positions of the
+        # labels (scikit-learn 1.9 applies it after encoding y): folded into the weights instead.
+        weights = weights * student_class_weights(estimator, soft_labels, classes, sample_weight)[class_index]
+        fitted.set_params(class_weight=None)
     if params.get("early_stopping") == "auto":
         # A validation split of expanded rows would hold copies of training rows (and "auto" would
         # count copies to decide): early stopping is off on this route.
@@ -168,12 +175,22 @@ def _set_class_weight_dict(fitted, estimator, soft_labels, classes, sample_weigh
     from the soft counts, which its own would take from the expanded rows. CatBoost's ``class_weights``
     cannot be cloned by scikit-learn, so it never reaches a route.
     """
-    if estimator.get_params(deep=False).get("class_weight") is None:
+    if fitted.get_params(deep=False).get("class_weight") is None:  # none given, or folded into the weights
         return
     multipliers = student_class_weights(estimator, soft_labels, classes, sample_weight)
     present = np.flatnonzero(np.bincount(class_index, minlength=len(classes)))
     labels = np.asarray(fit_labels)[present].tolist()
     fitted.set_params(class_weight={label: float(multipliers[k]) for label, k in zip(labels, present)})
+
+
+def _with_users_class_weight(fitted, estimator):
+    """``fitted`` with ``estimator``'s own ``class_weight`` back in its parameters (the dict computed for
+    the expanded rows, keyed by their labels or positions, has served its fit): a clone of the fitted
+    student fits as the user's student does."""
+    params = estimator.get_params(deep=False)
+    if "class_weight" in params:
+        fitted.set_params(class_weight=params["class_weight"])
+    return fitted
 
 
 def learns_incrementally_from_weights(estimator):
