@@ -188,8 +188,11 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         else:  # the training rows' outputs come from teachers that did not see them; teacher_ saw all
             teacher_outputs = _cache.out_of_fold_logits(teacher, X, y, sample_weight, teacher_folds, memory=self.memory)
         space = self._output_space(teacher, y)
-        if y is not None:
-            self._check_teacher_agrees_with_y(space, teacher_outputs[kept], y[kept])
+        if y is not None and teacher_folds is None:  # out-of-fold outputs are not the teacher on its own rows
+            all_kept = kept.all()
+            self._check_teacher_agrees_with_y(
+                space, teacher_outputs if all_kept else teacher_outputs[kept], y if all_kept else y[kept]
+            )
         random_state = check_random_state(self.random_state)
 
         def score(rows):

@@ -91,3 +91,34 @@ def test_a_transformed_target_for_a_trained_regression_teacher_is_pointed_out():
     wrapped = TransformedTargetRegressor(DistilledRegressor(teacher, Ridge()), func=np.sqrt, inverse_func=np.square)
     messages = [m for m in fit_recording(wrapped, X, y) if OTHER_UNITS in m]
     assert messages and "TransformedTargetRegressor" in messages[0]
+
+
+def test_out_of_fold_outputs_are_not_pointed_out():
+    # Leave-one-out with a heavily regularised teacher: holding out a row of one class leaves the other
+    # the majority, so the out-of-fold argmax points away from y on every row, as a permutation would.
+    from sklearn.model_selection import LeaveOneOut
+    from sklearn.tree import DecisionTreeRegressor
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(60, 3)), np.repeat([0, 1], 30)
+    classifier = DistilledClassifier(LogisticRegression(C=1e-3), LogisticRegression(), teacher_cv=LeaveOneOut(), alpha=0.5)
+    assert not [m for m in fit_recording(classifier, X, y) if PERMUTED in m]
+    # A fully grown tree's out-of-fold predictions of a noisy target: R² about -1, in y's units.
+    X = rng.normal(size=(300, 5))
+    y = 0.3 * X[:, 0] + rng.normal(size=300)
+    for seed in range(5):
+        regressor = DistilledRegressor(DecisionTreeRegressor(random_state=seed), Ridge(), teacher_cv=5, alpha=0.5)
+        assert not [m for m in fit_recording(regressor, X, y) if OTHER_UNITS in m]
+
+
+def test_few_rows_per_class_are_not_pointed_out():
+    # One labelled row per class: the best relabelling of a correct but weak teacher fits noise.
+    rng = np.random.default_rng(0)
+    n_classes = 30
+    centres = rng.normal(size=(n_classes, 8))
+    X_train = centres[np.repeat(np.arange(n_classes), 20)] + 2.0 * rng.normal(size=(20 * n_classes, 8))
+    teacher = LogisticRegression(max_iter=2000).fit(X_train, np.repeat(np.arange(n_classes), 20))
+    for draw in range(5):
+        X = centres + 2.0 * rng.normal(size=centres.shape)
+        model = DistilledClassifier(teacher, LogisticRegression(max_iter=2000))
+        assert not [m for m in fit_recording(model, X, np.arange(n_classes)) if PERMUTED in m]
