@@ -319,3 +319,51 @@ def test_a_route_other_than_sample_weight_cannot_stream():
     check_incremental(SoftLabelStudent(SGDClassifier(loss="log_loss"), "sample_weight"))
     with pytest.raises(TypeError, match=r"SGDClassifier cannot learn incrementally \(route 'regression_proba'\)"):
         check_incremental(SoftLabelStudent(SGDClassifier(loss="log_loss"), "regression_proba"))
+
+
+class FailingOnBatch(torch.nn.Module):
+    """A small network that raises ``error`` on its ``fail_at``-th training batch (counted in a plain
+    attribute, which is not part of its state)."""
+
+    def __init__(self, n_features, n_classes):
+        super().__init__()
+        torch.manual_seed(0)
+        self.hidden = torch.nn.Linear(n_features, 8)
+        self.norm = torch.nn.BatchNorm1d(8)  # running statistics: buffers a failed epoch would move too
+        self.out = torch.nn.Linear(8, n_classes)
+        self.batches, self.fail_at, self.error = 0, None, None
+
+    def forward(self, x):
+        if self.training:
+            self.batches += 1
+            if self.batches == self.fail_at:
+                raise self.error
+        return self.out(self.norm(torch.relu(self.hidden(x))))
+
+
+@pytest.mark.parametrize("error", [RuntimeError("a batch failed"), KeyboardInterrupt()], ids=["error", "ctrl-c"])
+def test_a_partial_fit_failing_mid_epoch_leaves_the_student_as_it_was(big_data, error):
+    X, y, _ = big_data
+    teacher = LogisticRegression(max_iter=500).fit(X, y)
+    n_classes = len(np.unique(y))
+
+    def distiller():
+        module = FailingOnBatch(X.shape[1], n_classes)
+        return DistilledClassifier(teacher, TorchStudent(module, batch_size=50, random_state=0), random_state=0)
+
+    streamed = distiller().partial_fit(X[:500], y[:500])
+    student = streamed.student_
+    weights = {name: value.clone() for name, value in student.module_.state_dict().items()}
+    proba, n_iter = streamed.predict_proba(X), student.n_iter_
+    student.module_.fail_at, student.module_.error = student.module_.batches + 5, error  # the 5th batch
+    with pytest.raises(type(error)):
+        streamed.partial_fit(X[500:1000], y[500:1000])
+    after = student.module_.state_dict()
+    assert all(torch.equal(weights[name], after[name]) for name in weights)
+    assert student.n_iter_ == n_iter
+    np.testing.assert_array_equal(streamed.predict_proba(X), proba)
+    # Resuming gives the model of a stream that never failed (same optimizer and random states).
+    student.module_.fail_at = None
+    streamed.partial_fit(X[500:1000], y[500:1000])
+    uninterrupted = distiller().partial_fit(X[:500], y[:500]).partial_fit(X[500:1000], y[500:1000])
+    np.testing.assert_array_equal(streamed.predict_proba(X), uninterrupted.predict_proba(X))

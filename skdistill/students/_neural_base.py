@@ -1,5 +1,6 @@
 """The base of neural students: training knobs, fit on labels or from a teacher, batched prediction."""
 
+import copy
 import importlib.util
 import inspect
 import warnings
@@ -363,6 +364,16 @@ class _BaseTorchStudent(PortablePickleMixin, LogitsPredictionMixin, ClassifierMi
         return self._partial_fit_targets(X, targets, sample_weight, first_call=first_call)
 
     def _partial_fit_targets(self, X, targets, sample_weight, *, first_call):
+        """One epoch over the chunk, all or nothing: if it raises (``KeyboardInterrupt`` included) the
+        module, the optimizer, the random state and the attributes are as before the call."""
+        before = _TrainingState.of(self)
+        try:
+            return self._partial_fit_epoch(X, targets, sample_weight, first_call=first_call)
+        except BaseException:
+            before.restore(self)
+            raise
+
+    def _partial_fit_epoch(self, X, targets, sample_weight, *, first_call):
         if first_call:
             self._random_state = check_random_state(self.random_state)
             self.module_ = self._new_module(X, targets, self._random_state)
@@ -499,3 +510,36 @@ class _BaseTorchStudent(PortablePickleMixin, LogitsPredictionMixin, ClassifierMi
                 stacklevel=3,
             )
             return batched_forward(self.module_, X, batch_size=_PREDICT_BATCH_SIZE, device=device, dtype=dtype)
+
+
+class _TrainingState:
+    """What a ``partial_fit`` epoch changes in place, copied so that a failed epoch can be undone: the
+    attributes, the module's parameters and buffers, the optimizer's state and the random state."""
+
+    def __init__(self, attributes, module_state, optimizer_state, random_state):
+        self.attributes = attributes
+        self.module_state = module_state
+        self.optimizer_state = optimizer_state
+        self.random_state = random_state
+
+    @classmethod
+    def of(cls, estimator):
+        attributes = dict(vars(estimator))
+        module, optimizer = attributes.get("module_"), attributes.get("_optimizer")
+        random_state = attributes.get("_random_state")
+        return cls(
+            attributes,
+            None if module is None else {name: value.detach().clone() for name, value in module.state_dict().items()},
+            None if optimizer is None else copy.deepcopy(optimizer.state_dict()),
+            random_state.get_state() if isinstance(random_state, np.random.RandomState) else None,
+        )
+
+    def restore(self, estimator):
+        vars(estimator).clear()
+        vars(estimator).update(self.attributes)
+        if self.module_state is not None:
+            estimator.module_.load_state_dict(self.module_state)
+        if self.optimizer_state is not None:
+            estimator._optimizer.load_state_dict(self.optimizer_state)
+        if self.random_state is not None:
+            estimator._random_state.set_state(self.random_state)
