@@ -126,8 +126,10 @@ def _portable_module(module, records):
     """A copy of ``module`` whose tensors (parameters, buffers, tensor attributes) are records.
 
     The copy keeps the module's classes, layer sizes, ``training`` flags and hooks; its tensors are
-    not copied, but recorded as numpy arrays.
+    not copied, but recorded as numpy arrays. A ``torch.compile`` wrapper is stored as the module it
+    compiles (see :func:`_uncompiled`).
     """
+    module = _uncompiled(module)
     tensors = [
         value
         for submodule in module.modules()
@@ -135,6 +137,17 @@ def _portable_module(module, records):
         if isinstance(value, torch.Tensor)
     ]
     return copy.deepcopy(module, memo={id(tensor): records.record(tensor) for tensor in tensors})
+
+
+def _uncompiled(module):
+    """The module that a ``torch.compile`` wrapper runs, or ``module`` itself.
+
+    The wrapper holds the compiler's state (guards, caches, frames): skops loads it with an error and
+    pickles it at megabytes for a small network. The module it compiles computes the same function;
+    after loading, ``torch.compile`` it again for speed.
+    """
+    original = getattr(module, "_orig_mod", None)
+    return original if type(module).__name__ == "OptimizedModule" and isinstance(original, torch.nn.Module) else module
 
 
 def _restored_module(module, records):

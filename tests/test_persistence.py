@@ -318,3 +318,21 @@ def test_no_torch_load_without_weights_only():
         assert "weights_only=False" not in source, path
         for call in re.findall(r"torch\.load\([^)]*\)", source):
             assert "weights_only=True" in call, (path, call)
+
+
+@pytest.mark.parametrize("compiled", ["teacher", "student"])
+def test_a_compiled_module_round_trips_as_the_module_it_compiles(sio, data, compiled):
+    # torch.compile's wrapper holds the compiler's state: skops loaded it with an error, and its
+    # untrusted types listed torch._dynamo internals. backend="eager" needs no C compiler.
+    X, y = data
+    torch.manual_seed(0)
+    teacher, student_module = make_teacher_module(), torch.nn.Linear(N_FEATURES, N_CLASSES)
+    if compiled == "teacher":
+        teacher = torch.compile(teacher, backend="eager")
+    else:
+        student_module = torch.compile(student_module, backend="eager")
+    original = DistilledClassifier(teacher, TorchStudent(student_module, max_iter=2, random_state=0)).fit(X, y)
+    loaded, untrusted = skops_round_trip(sio, original)
+    assert not [name for name in untrusted if "_dynamo" in name or "OptimizedModule" in name]
+    assert_same_predictions(loaded, original, X)
+    assert len(pickle.dumps(original)) < 100_000
