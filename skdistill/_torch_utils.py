@@ -17,6 +17,8 @@ def resolve_device(device, *, parameter="device"):
     ----------
     device : {"auto", "cpu", "cuda"}, str, torch.device or None
         ``"auto"`` picks CUDA when it is available and the CPU otherwise. ``None`` means the CPU.
+        A device that is not available here (no CUDA, MPS or XPU, ``cuda:N`` past the last GPU) is
+        refused with a ValueError.
     parameter : str
         The parameter's name, used in error messages.
 
@@ -37,6 +39,16 @@ def resolve_device(device, *, parameter="device"):
         ) from exc
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"{parameter}={device!r} asks for CUDA, but CUDA is not available here.")
+    if resolved.type not in ("cpu", "meta"):
+        # torch only finds out that an accelerator is missing (mps, xpu, ...) or that cuda:N does not exist
+        # when a tensor goes there; an empty one asks now, before the teacher or the student does any work.
+        try:
+            torch.empty(0, device=resolved)
+        except Exception as exc:  # RuntimeError, AssertionError, NotImplementedError, ...: torch's own choice
+            raise ValueError(
+                f"{parameter}={device!r} asks for a device of type {resolved.type!r}, which is not available here "
+                f"(torch: {type(exc).__name__}: {str(exc).splitlines()[0][:120]})."
+            ) from exc
     return resolved
 
 

@@ -344,6 +344,17 @@ class TorchTeacher(PortablePickleMixin, _TeacherAdapter):
         self._record_classes(self._raw_logits(X[:1]), y, X.shape[1])
         return self
 
+    def check_fit_arguments(self, y, sample_weight):
+        """Raise if ``device`` is not available here; called before any work.
+
+        Parameters
+        ----------
+        y : array-like or None
+        sample_weight : array-like or None
+        """
+        if self.device is not None:
+            resolve_device(self.device, parameter="device")
+
     def check_input(self, X, *, input_name="X"):
         """Raise if the module cannot take ``X``: it takes dense, finite numbers only.
 

@@ -110,6 +110,35 @@ def test_asking_for_a_missing_gpu_fails_before_any_work(data):
     assert counting.rows_scored == 0
 
 
+def _available(device):
+    try:
+        torch.empty(0, device=device)
+    except Exception:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("device", ["mps", "xpu", "cuda:7"])
+@pytest.mark.parametrize("fit", ["fit", "partial_fit"])
+def test_a_missing_accelerator_is_refused_before_any_work(data, device, fit):
+    # torch names a missing MPS or XPU only when a tensor moves there: a RuntimeError or an
+    # AssertionError once the teacher had run. Every device is now tried before the teacher runs.
+    if _available(device):
+        pytest.skip(f"{device} is available here")
+    X, y = data
+    counting = CountingModule(make_teacher_module())
+    match = f"device='{device}' asks for .*not available here"
+    with pytest.raises(ValueError, match=match):
+        getattr(DistilledClassifier(counting, student(device=device)), fit)(X, y, **_classes(fit, y))
+    with pytest.raises(ValueError, match=match):
+        getattr(DistilledClassifier(TorchTeacher(counting, device=device), student()), fit)(X, y, **_classes(fit, y))
+    assert counting.rows_scored == 0
+
+
+def _classes(fit, y):
+    return {"classes": np.unique(y)} if fit == "partial_fit" else {}
+
+
 @pytest.mark.parametrize("device", ["gpu", 3.5])
 def test_a_device_torch_does_not_know_is_refused(data, device):
     X, y = data
