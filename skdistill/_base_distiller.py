@@ -38,7 +38,7 @@ from ._active_rounds import fit_in_rounds
 from .augment import AUGMENTERS, ActiveSampler, as_augmenter
 from .students._provenance import is_scikit_learn_or_ours
 from .students._routing import check_incremental, partial_fit_student, student_input_tags
-from .teachers import TorchTeacher, is_trained, shared_on_clone, teacher_input_tags
+from .teachers import SklearnTeacher, TorchTeacher, is_trained, shared_on_clone, teacher_input_tags
 
 # In a pickled state: "the teacher is the fitted adapter's module" (see __getstate__).
 _TEACHER_ADAPTER_MODULE = "<skdistill: teacher_.module>"
@@ -656,8 +656,13 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
 
 def _left_behind(teacher):
     """What a lean pickle holds in place of the ``teacher`` parameter: a string that says so."""
-    inner = getattr(teacher, "estimator", getattr(teacher, "module", teacher))
-    return f"<teacher {type(inner).__name__} left behind by keep_teacher=False>"
+    # An adapter is named by what it wraps; anything else by its own class: a forest's or a bagging
+    # ensemble's ``estimator`` is its base estimator (or None), not the teacher.
+    if isinstance(teacher, SklearnTeacher):
+        teacher = teacher.estimator
+    elif isinstance(teacher, TorchTeacher):
+        teacher = teacher.module
+    return f"<teacher {type(teacher).__name__} left behind by keep_teacher=False>"
 
 
 def _failing_rows(score, rows_input, rows, *, at_most=1000):

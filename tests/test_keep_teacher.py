@@ -7,12 +7,13 @@ import numpy as np
 import pytest
 import torch
 from sklearn.base import clone
+from sklearn.ensemble import AdaBoostClassifier, BaggingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import cross_val_score
 from sklearn.tree import DecisionTreeClassifier
 
 from conftest import make_teacher_module
-from skdistill import DistilledClassifier, DistilledRegressor, MLPStudent
+from skdistill import DistilledClassifier, DistilledRegressor, MLPStudent, SklearnTeacher, TorchTeacher
 from skdistill.metrics import fidelity_scorer
 
 
@@ -88,6 +89,23 @@ def test_a_loaded_lean_estimator_cannot_be_refit_and_says_why(data):
     loaded = pickle.loads(pickle.dumps(lean))
     with pytest.raises(ValueError, match="teacher Sequential left behind by keep_teacher=False"):
         clone(loaded).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "teacher, name",
+    [
+        # A meta-estimator's `estimator` parameter is its base estimator (or None): not the teacher's name.
+        (RandomForestClassifier(5, random_state=0), "RandomForestClassifier"),
+        (BaggingClassifier(n_estimators=3, random_state=0), "BaggingClassifier"),
+        (AdaBoostClassifier(n_estimators=3, random_state=0), "AdaBoostClassifier"),
+        (SklearnTeacher(RandomForestClassifier(5, random_state=0)), "RandomForestClassifier"),
+        (TorchTeacher(make_teacher_module()), "Sequential"),
+    ],
+)
+def test_a_lean_pickle_names_the_teacher_itself(data, teacher, name):
+    X, y = data
+    lean = DistilledClassifier(teacher, DecisionTreeClassifier(max_depth=2), keep_teacher=False).fit(X, y)
+    assert pickle.loads(pickle.dumps(lean)).teacher == f"<teacher {name} left behind by keep_teacher=False>"
 
 
 def test_lean_regressor(data):
