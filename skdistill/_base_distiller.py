@@ -51,7 +51,7 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
     public ``fit`` / ``partial_fit`` that call :meth:`_fit` / :meth:`_partial_fit`, and:
 
     - ``_teacher_adapter()`` / ``_student_adapter()``: unfitted adapters of ``teacher`` / ``student``;
-    - ``_output_space(teacher, y)``: how the teacher's output columns map to the targets;
+    - ``_output_space(teacher, y, in_fit=False)``: how the teacher's output columns map to the targets;
     - ``_targets(space, teacher_outputs, y, n_unlabelled)``: what the student learns from;
     - ``_fitted_space()`` / ``_record_space(space)``: the output space as fitted attributes.
 
@@ -187,7 +187,7 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             teacher_outputs = _cache.fit_logits(teacher, X, y, sample_weight, memory=self.memory)
         else:  # the training rows' outputs come from teachers that did not see them; teacher_ saw all
             teacher_outputs = _cache.out_of_fold_logits(teacher, X, y, sample_weight, teacher_folds, memory=self.memory)
-        space = self._output_space(teacher, y)
+        space = self._output_space(teacher, y, in_fit=True)
         if y is not None and teacher_folds is None:  # out-of-fold outputs are not the teacher on its own rows
             all_kept = kept.all()
             self._check_teacher_agrees_with_y(

@@ -21,7 +21,7 @@ from ._base import (
 from ._base_distiller import BaseDistiller
 from ._ensemble import TeacherEnsemble
 from ._label_agreement import warn_if_columns_look_permuted
-from ._soft_targets import UNLABELLED, align_classes, aligned_logits, tempered_softmax
+from ._soft_targets import UNLABELLED, align_classes, aligned_logits, encoded_labels_hint, tempered_softmax
 from .losses import LOSSES, as_loss
 from .metrics import fidelity_score, kl_divergence, total_variation
 from .students import MLPStudent, as_student
@@ -366,9 +366,18 @@ class DistilledClassifier(ClassifierMixin, BaseDistiller):
             columns_assumed=_takes_columns_as_sorted_labels(self.teacher),
         )
 
-    def _output_space(self, teacher, y):
-        """The sorted classes and the teacher's column scoring each; every label of ``y`` must be one."""
-        return align_classes(teacher.classes_, y, hint=teacher._relabel_hint)
+    def _output_space(self, teacher, y, *, in_fit=False):
+        """The sorted classes and the teacher's column scoring each; every label of ``y`` must be one.
+
+        ``fit``'s ``y`` (``in_fit``) may be labels a scikit-learn meta-estimator encoded: the error says so.
+        """
+        hint = teacher._relabel_hint
+        if in_fit and y is not None:
+            hint += encoded_labels_hint(teacher.classes_, y)
+        return align_classes(teacher.classes_, y, hint=hint)
+
+    def _first_stream_space(self, teacher, classes, y):
+        return align_classes(teacher.classes_, classes, labels_name="classes", hint=teacher._relabel_hint)
 
     def _fitted_space(self):
         return self.classes_, self._teacher_columns
@@ -426,7 +435,7 @@ class DistilledClassifier(ClassifierMixin, BaseDistiller):
     def _check_stream_continues(self, teacher, student, classes):
         all_classes = self.classes_
         if classes is not None:
-            align_classes(teacher.classes_, classes, hint=teacher._relabel_hint)
+            align_classes(teacher.classes_, classes, labels_name="classes", hint=teacher._relabel_hint)
         student_classes = np.asarray(getattr(student, "classes_", all_classes))
         if not np.array_equal(student_classes, all_classes):
             raise ValueError(

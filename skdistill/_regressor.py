@@ -225,8 +225,8 @@ class DistilledRegressor(RegressorMixin, BaseDistiller):
     def _check_teacher_agrees_with_y(self, space, teacher_outputs, y):
         warn_if_predictions_look_in_other_units(np.asarray(teacher_outputs).reshape(len(y), -1), y)
 
-    def _output_space(self, teacher, y, n_outputs=None):
-        """The number of outputs; the teacher's must match ``y``'s."""
+    def _output_space(self, teacher, y, n_outputs=None, *, in_fit=False):
+        """The number of outputs; the teacher's must match ``y``'s (``in_fit``: unused, see the classifier's)."""
         n_outputs = teacher.n_outputs_ if n_outputs is None else n_outputs
         if y is not None:
             y_outputs = 1 if np.ndim(y) == 1 else np.shape(y)[1]

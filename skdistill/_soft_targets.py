@@ -64,7 +64,7 @@ def soft_targets(teacher_logits, y, T, alpha):
     return q
 
 
-def align_classes(teacher_classes, y, *, hint=""):
+def align_classes(teacher_classes, y, *, labels_name="y", hint=""):
     """The sorted classes and, for each, the index of the teacher's column that scores it.
 
     Labels are matched by value, so a teacher whose columns are in any order works; every label in
@@ -76,6 +76,8 @@ def align_classes(teacher_classes, y, *, hint=""):
         The label of each of the teacher's columns, in column order.
     y : array-like or None
         Labels that must all be among ``teacher_classes``.
+    labels_name : str, default="y"
+        What the error calls ``y`` (``"classes"`` for the ``classes`` of ``partial_fit``).
     hint : str, default=""
         Appended to the error about labels the teacher does not score.
 
@@ -88,22 +90,38 @@ def align_classes(teacher_classes, y, *, hint=""):
     """
     teacher_labels = np.asarray(teacher_classes).tolist()
     if y is not None:
-        labels = np.unique(y).tolist()
-        unknown = set(labels) - set(teacher_labels)
+        unknown = set(np.unique(y).tolist()) - set(teacher_labels)
         if unknown:
-            if labels == list(range(len(labels))) and labels != teacher_labels[: len(labels)]:
-                hint += (
-                    " y's labels are 0..n_classes-1: a scikit-learn VotingClassifier, StackingClassifier or "
-                    "CalibratedClassifierCV fits the distiller on y encoded so, which a trained teacher does not "
-                    "know. Use the distiller outside it, or pass the teacher unfitted."
-                )
             raise ValueError(
-                f"y has labels the teacher does not score: {sorted(unknown, key=str)!r}. The teacher scores "
-                f"{teacher_labels!r}.{hint}"
+                f"{labels_name} has labels the teacher does not score: {sorted(unknown, key=str)!r}. The teacher "
+                f"scores {teacher_labels!r}.{hint}"
             )
     classes = np.sort(teacher_classes)
     column_of = {label: column for column, label in enumerate(teacher_labels)}
     return classes, np.array([column_of[label] for label in classes.tolist()])
+
+
+def encoded_labels_hint(teacher_classes, y):
+    """Why ``fit``'s ``y`` may hold labels a trained teacher does not score, when it is 0..n_classes-1.
+
+    Parameters
+    ----------
+    teacher_classes : array-like of shape (n_classes,)
+    y : array-like
+
+    Returns
+    -------
+    str
+        A sentence to add to the error, or ``""``.
+    """
+    labels, teacher_labels = np.unique(y).tolist(), np.asarray(teacher_classes).tolist()
+    if labels == list(range(len(labels))) and labels != teacher_labels[: len(labels)]:
+        return (
+            " y's labels are 0..n_classes-1: a scikit-learn VotingClassifier, StackingClassifier or "
+            "CalibratedClassifierCV fits the distiller on y encoded so, which a trained teacher does not "
+            "know. Use the distiller outside it, or pass the teacher unfitted."
+        )
+    return ""
 
 
 def aligned_logits(parts, columns):

@@ -97,6 +97,26 @@ def test_labels_the_teacher_does_not_score_are_refused(big_data):
         clf.partial_fit(X[50:100], y[50:100], classes=[0, 1, 2, 5])
 
 
+def test_classes_the_teacher_does_not_score_are_named_as_classes(big_data):
+    # The error blamed y (which had no such label) and added a hint about VotingClassifier's encoded y,
+    # which concerns fit's y only.
+    X, y, _ = big_data
+    clf = DistilledClassifier(make_teacher_module(), student())
+    clf.partial_fit(X[:50], y[:50], classes=[0, 1, 2])
+    with pytest.raises(ValueError, match=r"^classes has labels the teacher does not score: \[3\]") as error:
+        clf.partial_fit(X[50:100], y[50:100], classes=np.arange(4))
+    assert "VotingClassifier" not in str(error.value)
+    named = DistilledClassifier(TorchTeacher(make_teacher_module(), classes=["a", "b", "c"]), student())
+    with pytest.raises(ValueError, match=r"^classes has labels the teacher does not score: \['d'\]"):
+        named.partial_fit(X[:50], np.array(["a", "b", "c"])[y[:50]], classes=["a", "b", "c", "d"])
+    # y of 0..n-1 against a teacher of other labels: the hint is for fit only.
+    with pytest.raises(ValueError, match=r"^y has labels the teacher does not score") as error:
+        named.partial_fit(X[:50], y[:50])
+    assert "VotingClassifier" not in str(error.value)
+    with pytest.raises(ValueError, match=r"^y has labels the teacher does not score.*VotingClassifier"):
+        DistilledClassifier(LogisticRegression().fit(X, np.array(["a", "b", "c"])[y]), student()).fit(X[:50], y[:50])
+
+
 def test_a_chunk_with_other_features_is_refused(big_data):
     X, y, _ = big_data
     clf = DistilledClassifier(make_teacher_module(), student()).partial_fit(X[:50], y[:50], classes=[0, 1, 2])
