@@ -540,9 +540,15 @@ class BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             return None
         X_train = X_checked if kept.all() else X_checked[kept]
         rows = np.asarray(augmenter.sample(X_train, self._transfer_budget(len(X_train)), random_state))
-        if rows.ndim != 2 or rows.shape[1] != X_train.shape[1] or not np.isfinite(rows).all():
+        if rows.ndim != 2 or rows.shape[1] != X_train.shape[1]:
             raise ValueError(
-                f"augment must return finite rows of shape (n_samples, {X_train.shape[1]}); got shape {rows.shape}."
+                f"augment must return rows of shape (n_samples, {X_train.shape[1]}); got shape {rows.shape}."
+            )
+        n_not_finite = int((~np.isfinite(rows)).any(axis=1).sum())
+        if n_not_finite:
+            raise ValueError(
+                f"augment must return finite rows; {n_not_finite} of the {len(rows)} rows it returned hold NaN or "
+                "infinite values."
             )
         return rows.astype(X_train.dtype, copy=False)
 

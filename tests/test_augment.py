@@ -115,10 +115,23 @@ def test_transfer_set_errors(data, teacher_module):
         clf.fit(X, y, X_unlabeled=X[:, :4])
     with pytest.raises(InvalidParameterError, match="'augment' parameter"):
         clf.set_params(augment="rotate").fit(X, y)
-    with pytest.raises(
-        ValueError, match=r"augment must return finite rows of shape \(n_samples, 6\); got shape \(3, 2\)"
-    ):
+    with pytest.raises(ValueError, match=r"augment must return rows of shape \(n_samples, 6\); got shape \(3, 2\)"):
         clf.set_params(augment=lambda X, n, rng: np.zeros((3, 2))).fit(X, y)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_a_sampler_returning_values_that_are_not_finite_is_told_so(data, teacher_module, bad):
+    # The error said "finite rows of shape (n_samples, 6); got shape (10, 6)": the shape was right.
+    X, y = data
+
+    def sampler(X, n_samples, random_state):
+        rows = X[:n_samples].copy()
+        rows[[1, 4], 2] = bad
+        return rows
+
+    clf = DistilledClassifier(teacher_module, MLPStudent(max_iter=2), augment=sampler, augment_size=10)
+    with pytest.raises(ValueError, match=r"augment must return finite rows; 2 of the 10 rows it returned hold NaN or "):
+        clf.fit(X, y)
 
 
 def test_dataframe_transfer_set_keeps_columns(data):
