@@ -69,9 +69,11 @@ class DistilledClassifier(ClassifierMixin, BaseDistiller):
         it learn a smoother, less confident version of the teacher.
     alpha : float, default=0.1
         Weight of the cross-entropy to the true labels, in [0, 1]; the teacher's term weighs
-        ``1 - alpha``. ``alpha=1`` is ordinary supervised training (the teacher is ignored),
-        ``alpha=0`` pure distillation, where ``y`` may be ``None``: the labels then come from the
-        teacher, which allows distilling on unlabelled data.
+        ``1 - alpha``. ``alpha`` weighs the labelled rows only: the rows of ``X_unlabeled`` and
+        ``augment`` have no label and always learn the teacher's outputs. So ``alpha=1`` fits the
+        labelled rows to their labels alone, and is ordinary supervised training (the teacher runs but
+        is not learnt from) when there are no such rows. ``alpha=0`` is pure distillation, where ``y``
+        may be ``None``: the labels then come from the teacher, which allows distilling on unlabelled data.
     route : {"auto", "native", "logistic", "tree", "boosting", "sample_weight", "regression_proba", \
             "regression_logits"}, default="auto"
         How the student learns. ``"native"``: neural students train on the logits. ``"logistic"``:

@@ -53,8 +53,10 @@ class DistilledRegressor(RegressorMixin, BaseDistiller):
         students learn a regression head: their ``predict`` then returns the outputs. A regressor
         without multi-output support is wrapped in ``MultiOutputRegressor`` for several outputs.
     alpha : float, default=0.1
-        Weight of the true targets, in [0, 1]; the teacher weighs ``1 - alpha``. ``alpha=0`` is pure
-        distillation, where ``y`` may be ``None`` (the targets then come from the teacher).
+        Weight of the true targets, in [0, 1]; the teacher weighs ``1 - alpha``. It weighs the
+        labelled rows only: the rows of ``X_unlabeled`` and ``augment`` have no target and always
+        learn the teacher's. ``alpha=0`` is pure distillation, where ``y`` may be ``None`` (the
+        targets then come from the teacher).
     augment : {"noise", "munge", "mixup", "active"}, augmenter, ActiveSampler, callable or None, default=None
         Transfer-set augmentation, as in :class:`~skdistill.DistilledClassifier`: synthetic rows
         made from the training rows, which the teacher labels and the student learns.

@@ -148,7 +148,8 @@ def distillation_loss(
         Temperature applied to both teacher and student logits in the KL term.
     alpha : float, default=0.0
         Weight of the cross-entropy to the labels; ``1 - alpha`` weighs the distillation term.
-        ``alpha=1`` is ordinary supervised training, ``alpha=0`` pure distillation.
+        With every row labelled, ``alpha=1`` is ordinary supervised training; a row labelled -1
+        always has the teacher's term alone. ``alpha=0`` is pure distillation.
     sample_weight : torch.Tensor of shape (n_samples,), default=None
         Per-row weights; the mean becomes a weighted mean.
     reduction : {"mean", "sum", "none"}, default="mean"

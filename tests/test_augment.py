@@ -2,13 +2,14 @@
 
 import numpy as np
 import pytest
+from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_score
-from sklearn.tree import DecisionTreeClassifier
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sklearn.utils._param_validation import InvalidParameterError
 
 from conftest import CountingModule
-from skdistill import DistilledClassifier, MLPStudent
+from skdistill import DistilledClassifier, DistilledRegressor, MLPStudent
 from skdistill.augment import GaussianNoise, Mixup, Munge
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -144,3 +145,26 @@ def test_dataframe_transfer_set_keeps_columns(data):
     np.testing.assert_array_equal(clf.student_.feature_names_in_, list("abcdef"))
     with pytest.raises(ValueError, match="same columns as X"):
         clf.fit(frame, y, X_unlabeled=frame[list("bacdef")])
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_alpha_one_learns_labels_on_labelled_rows_and_the_teacher_on_transfer_rows(task):
+    # What the alpha docstrings and the user guide say: alpha weighs the labelled rows only.
+    from sklearn.datasets import make_classification, make_regression
+
+    if task == "classification":
+        X, y = make_classification(n_samples=300, n_features=5, random_state=0)
+        teacher, student, distiller = RandomForestClassifier(10, random_state=0), DecisionTreeClassifier, DistilledClassifier
+    else:
+        X, y = make_regression(n_samples=300, n_features=5, random_state=0)
+        teacher, student, distiller = RandomForestRegressor(10, random_state=0), DecisionTreeRegressor, DistilledRegressor
+    teacher.fit(X, y)
+    X_unlabeled = X[:100] + 1.0
+    plain = student(random_state=0).fit(X, y)
+    alone = distiller(teacher, student(random_state=0), alpha=1.0).fit(X, y)
+    np.testing.assert_array_equal(alone.predict(X_unlabeled), plain.predict(X_unlabeled))
+    # A fully grown tree reproduces what each of its rows learnt: the teacher, on the transfer rows.
+    transfer = distiller(teacher, student(random_state=0), alpha=1.0).fit(X, y, X_unlabeled=X_unlabeled)
+    np.testing.assert_array_equal(transfer.predict(X_unlabeled), teacher.predict(X_unlabeled))
+    np.testing.assert_array_equal(transfer.predict(X), plain.predict(X))
+    assert not np.array_equal(plain.predict(X_unlabeled), teacher.predict(X_unlabeled))

@@ -5,8 +5,8 @@ logistic regressions and forests count each class's sample weights (``compute_cl
 sample_weight=...)``, which exists from scikit-learn 1.7); its ``DecisionTreeClassifier``,
 ``HistGradientBoostingClassifier``, ``SGDClassifier`` and ``SVC``, and LightGBM, count rows
 (``compute_sample_weight(class_weight, y)``), whatever their weights.
-:func:`student_class_weights` follows the student's own rule, so that at ``alpha=1`` the distilled
-student is the one its library fits on the labels.
+:func:`student_class_weights` follows the student's own rule, so that at ``alpha=1`` (and no
+unlabelled transfer rows) the distilled student is the one its library fits on the labels.
 """
 
 import inspect
