@@ -290,6 +290,12 @@ class GridSearchHeatmapDisplay:
     When the search varied other parameters too, each cell shows the best score over them (the
     highest, as the search ranks candidates); the title names those parameters.
 
+    A successive-halving search (:class:`~sklearn.model_selection.HalvingGridSearchCV`) scores a
+    candidate once per iteration it survives, on more samples each time. Each cell then shows its
+    candidates' last score (the one on the most resources), and of several candidates the one that
+    went furthest (then the highest); each cell is annotated with its ``n_resources``, which differ
+    between cells that were dropped at different iterations.
+
     Parameters
     ----------
     scores : ndarray of shape (n_y_values, n_x_values)
@@ -300,6 +306,9 @@ class GridSearchHeatmapDisplay:
         The ``cv_results_`` key drawn (``"mean_test_accuracy"``); shown in the title when given.
     best_over : list of str, default=()
         The other searched parameters, each cell's best being taken over them; shown in the title.
+    n_resources : ndarray of shape (n_y_values, n_x_values), default=None
+        For a successive-halving search, the resources (``n_resources``) each cell's score was
+        measured on; shown in each cell. NaN where a pair was not searched.
 
     Attributes
     ----------
@@ -316,7 +325,9 @@ class GridSearchHeatmapDisplay:
     [[0.8, 0.9], [0.7, 0.6]]
     """
 
-    def __init__(self, scores, x_values, y_values, x_label, y_label, *, score_name=None, best_over=()):
+    def __init__(
+        self, scores, x_values, y_values, x_label, y_label, *, score_name=None, best_over=(), n_resources=None
+    ):
         self.scores = scores
         self.x_values = x_values
         self.y_values = y_values
@@ -324,6 +335,7 @@ class GridSearchHeatmapDisplay:
         self.y_label = y_label
         self.score_name = score_name
         self.best_over = best_over
+        self.n_resources = n_resources
 
     @classmethod
     def from_cv_results(cls, cv_results, *, x="T", y="alpha", score=None, ax=None):
@@ -331,6 +343,8 @@ class GridSearchHeatmapDisplay:
 
         Each cell is the best mean score (the highest) over the search's other parameters, if it
         varied any; the title then says so (``best over student__C``), and ``best_over`` lists them.
+        For a successive-halving search (``cv_results_`` with ``n_resources``), a cell is its
+        candidates' last score, of the candidate that went furthest, annotated with its ``n_resources``.
 
         Parameters
         ----------
@@ -360,9 +374,18 @@ class GridSearchHeatmapDisplay:
         x_values = np.array(sorted(set(x_column.tolist())), dtype=object)
         y_values = np.array(sorted(set(y_column.tolist())), dtype=object)
         scores = np.full((len(y_values), len(x_values)), np.nan)
-        for x_value, y_value, value in zip(x_column, y_column, np.asarray(cv_results[score_key], dtype=float)):
+        # A halving search scores a candidate on more samples at each iteration it survives: a cell
+        # takes the furthest candidate's last score (the search ranks on that), never a maximum over
+        # scores measured on different numbers of samples.
+        halving = "n_resources" in cv_results
+        resources = np.asarray(cv_results["n_resources"], dtype=float) if halving else np.zeros(len(x_column))
+        n_resources = np.full(scores.shape, np.nan)
+        for x_value, y_value, value, used in zip(
+            x_column, y_column, np.asarray(cv_results[score_key], dtype=float), resources
+        ):
             i, j = y_values.tolist().index(y_value), x_values.tolist().index(x_value)
-            scores[i, j] = value if np.isnan(scores[i, j]) else max(scores[i, j], value)
+            if np.isnan(scores[i, j]) or (used, value) > (n_resources[i, j], scores[i, j]):
+                scores[i, j], n_resources[i, j] = value, used
         best_over = [
             key.removeprefix("param_")
             for key in cv_results
@@ -376,6 +399,7 @@ class GridSearchHeatmapDisplay:
             y_key.removeprefix("param_"),
             score_name=score_key,
             best_over=best_over,
+            n_resources=n_resources if halving else None,
         )
         return display.plot(ax=ax)
 
@@ -395,7 +419,10 @@ class GridSearchHeatmapDisplay:
         for i in range(self.scores.shape[0]):
             for j in range(self.scores.shape[1]):
                 if not np.isnan(self.scores[i, j]):
-                    ax.text(j, i, f"{self.scores[i, j]:.3f}", ha="center", va="center", color="white")
+                    text = f"{self.scores[i, j]:.3f}"
+                    if self.n_resources is not None:
+                        text += f"\nn={self.n_resources[i, j]:g}"
+                    ax.text(j, i, text, ha="center", va="center", color="white")
         ax.set_xticks(np.arange(len(self.x_values)), [str(v) for v in self.x_values])
         ax.set_yticks(np.arange(len(self.y_values)), [str(v) for v in self.y_values])
         ax.set_xlabel(self.x_label)
@@ -403,6 +430,8 @@ class GridSearchHeatmapDisplay:
         title = [self.score_name] if self.score_name else []
         if self.best_over:
             title.append(f"best over {', '.join(self.best_over)}")
+        if self.n_resources is not None:
+            title.append("each cell's last halving iteration (n = its n_resources)")
         ax.set_title("\n".join(title))
         ax.figure.colorbar(self.im_, ax=ax)
         self.ax_, self.figure_ = ax, ax.figure

@@ -161,6 +161,46 @@ def test_heatmap_of_two_parameters_names_no_others():
     assert display.ax_.get_title() == "mean_test_score"
 
 
+def test_heatmap_of_a_halving_search_shows_each_cell_last_score_and_its_resources():
+    # Halving scores survivors again on more samples; the maximum over iterations mixed scores measured
+    # on 40 and on 360 samples, without saying so.
+    cv_results = {
+        "iter": np.array([0, 0, 0, 0, 1, 1, 2]),
+        "n_resources": np.array([40, 40, 40, 40, 120, 120, 360]),
+        "param_T": np.ma.MaskedArray([1, 1, 4, 4, 1, 4, 4], dtype=object),
+        "param_alpha": np.ma.MaskedArray([0.0, 0.5, 0.0, 0.5, 0.0, 0.0, 0.0], dtype=object),
+        "mean_test_score": [0.9, 0.7, 0.8, 0.6, 0.5, 0.85, 0.75],
+    }
+    display = GridSearchHeatmapDisplay.from_cv_results(cv_results)
+    # rows alpha (0.0, 0.5), columns T (1, 4): T=1/alpha=0 last scored at 120 samples, T=4/alpha=0 at 360
+    np.testing.assert_allclose(display.im_.get_array(), [[0.5, 0.75], [0.7, 0.6]])
+    np.testing.assert_array_equal(display.n_resources, [[120, 360], [40, 40]])
+    assert sorted(text.get_text() for text in display.ax_.texts) == [
+        "0.500\nn=120", "0.600\nn=40", "0.700\nn=40", "0.750\nn=360"
+    ]
+    assert "last halving iteration" in display.ax_.get_title()
+
+
+def test_heatmap_of_a_halving_search_takes_the_candidate_that_went_furthest(data):
+    from sklearn.experimental import enable_halving_search_cv  # noqa: F401
+    from sklearn.model_selection import HalvingGridSearchCV
+
+    X, y = data
+    search = HalvingGridSearchCV(
+        DistilledClassifier(LogisticRegression(), DecisionTreeClassifier(random_state=0)),
+        {"T": [1.0, 4.0], "alpha": [0.0, 1.0], "student__max_depth": [1, 2, 3]},
+        cv=3, min_resources=30, factor=2, random_state=0,
+    ).fit(X, y)
+    display = GridSearchHeatmapDisplay.from_cv_results(search)
+    results = search.cv_results_
+    for i, alpha in enumerate(display.y_values):
+        for j, T in enumerate(display.x_values):
+            rows = [k for k, p in enumerate(results["params"]) if p["T"] == T and p["alpha"] == alpha]
+            furthest = max(rows, key=lambda k: (results["n_resources"][k], results["mean_test_score"][k]))
+            assert display.scores[i, j] == results["mean_test_score"][furthest]
+            assert display.n_resources[i, j] == results["n_resources"][furthest]
+
+
 @pytest.mark.parametrize("display_class", [FidelityDisplay, ReliabilityDisplay])
 def test_displays_accept_a_pipeline_ending_in_a_distiller(data, display_class):
     X, y = data
