@@ -5,19 +5,23 @@ when an export is asked for (the graphs themselves are built in ``_onnx_graphs``
 """
 
 import contextlib
+import importlib.metadata
 import importlib.util
 import logging
 import os
+import re
 import tempfile
 
 import numpy as np
 import torch
 from sklearn.pipeline import Pipeline
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
 from ._base_distiller import BaseDistiller
 from ._classifier import DistilledClassifier
+from ._onnx_inputs import input_types
 from .students._neural_base import _BaseTorchStudent
+from .students._soft_boosting import BoostingStudent
 from .students._soft_regression import RegressorStudent
 
 _INSTALL = 'pip install "skdistill[onnx]"'
@@ -26,10 +30,12 @@ _QUANTIZATIONS = (None, "int8")
 _QUANTIZED_OPERATORS = ["MatMul", "Gemm"]
 
 
-def to_onnx(estimator, X_sample, *, quantize=None):
+def to_onnx(estimator, X_sample, *, quantize=None, target_opset=None):
     """A fitted distiller, or a scikit-learn ``Pipeline`` ending in one, as an ONNX model.
 
-    The model takes one float32 input ``X`` of shape ``(n_rows, n_features)``, any number of rows. A
+    The model takes one float32 input ``X`` of shape ``(n_rows, n_features)``, any number of rows (a
+    pipeline given a DataFrame ``X_sample`` with string columns takes one input per column instead, see
+    ``X_sample``). A
     :class:`~skdistill.DistilledClassifier` gives two outputs: ``label``, of shape ``(n_rows,)`` (int64,
     or strings for string classes), and ``probabilities``, of shape ``(n_rows, n_classes)``, float32,
     columns in the order of ``classes_``; a :class:`~skdistill.DistilledRegressor` gives ``variable``, of
@@ -49,12 +55,19 @@ def to_onnx(estimator, X_sample, *, quantize=None):
         Fitted. A ``Pipeline``'s last step is the distiller.
     X_sample : array-like of shape (n_samples, n_features)
         A few rows like those the model will receive: their width is checked against the estimator's.
-        Any values; they are not stored in the model.
+        Any values; they are not stored in the model. A pandas DataFrame with columns of strings, for a
+        ``Pipeline`` whose first steps encode them (a ``ColumnTransformer`` with a ``OneHotEncoder``),
+        gives a model with one input per column, named as the column, of shape ``(n_rows, 1)``: float32
+        for a column of floats, int64 for integers, strings for strings.
     quantize : {None, "int8"}, default=None
         ``"int8"``: the weights of a neural student's layers are stored as 8-bit integers, with
         activations quantised at run time (ONNX Runtime's dynamic quantization): the file is 2 to 3.5
         times smaller, for a few labels in a thousand (see Notes). Only neural students have such
         weights: ``"int8"`` with another student is refused.
+    target_opset : int or dict, default=None
+        The ONNX opset to write, as for ``skl2onnx.to_onnx``: a version of the main domain, or a dict of
+        versions by domain, such as ``{"": 18, "ai.onnx.ml": 3}``, which onnxmltools' LightGBM and
+        XGBoost converters need. ``None``: skl2onnx's default. A neural student needs 18 or later.
 
     Returns
     -------
@@ -73,8 +86,10 @@ def to_onnx(estimator, X_sample, *, quantize=None):
         If the estimator is not a distiller (or a pipeline ending in one), or its student or a step of
         the pipeline has no ONNX converter.
     ValueError
-        If ``X_sample`` has the wrong width, the classes are neither integers nor strings, or
-        ``quantize="int8"`` is asked of a student without weights to quantise.
+        If ``X_sample`` has the wrong width or columns ONNX inputs cannot take, the classes are neither
+        integers nor strings, ``quantize="int8"`` is asked of a student without weights to quantise, or
+        ``target_opset`` is below 18 for a neural student. Also if a converter cannot write its nodes
+        with the installed skl2onnx, onnx and protobuf: the error names them and the cause.
 
     See Also
     --------
@@ -119,16 +134,20 @@ def to_onnx(estimator, X_sample, *, quantize=None):
     neural = isinstance(distiller.student_, _BaseTorchStudent)
     _require(["onnx", "skl2onnx"] + (["onnxscript"] if neural else []) + (["onnxruntime"] if quantize else []))
     _check_convertible(distiller, steps[:-1], quantize)
-    X_sample = _check_sample(estimator, X_sample)
+    _check_target_opset(neural, target_opset)
+    initial_types = input_types(estimator, X_sample)
 
     import skl2onnx
-    from skl2onnx.common.data_types import FloatTensorType
 
     register_onnx_converters()
     options = {id(distiller): {"zipmap": False}} if isinstance(distiller, DistilledClassifier) else None
-    model = skl2onnx.to_onnx(
-        estimator, initial_types=[("X", FloatTensorType([None, X_sample.shape[1]]))], options=options
-    )
+    try:
+        model = skl2onnx.to_onnx(estimator, initial_types=initial_types, options=options, target_opset=target_opset)
+    except ValueError as exc:
+        # skl2onnx's message then prints every attribute of the node: a whole tree ensemble, thousands of lines
+        if not str(exc).startswith("Unable to create node") or exc.__cause__ is None:
+            raise
+        raise ValueError(_node_failure(distiller, len(steps) > 1, exc)) from exc.__cause__
     return _quantized(model) if quantize == "int8" else model
 
 
@@ -202,15 +221,41 @@ def _final_distiller(estimator):
     return final, [*steps, final]
 
 
-def _check_sample(estimator, X_sample):
-    X_sample = check_array(X_sample, dtype=np.float32, ensure_all_finite=False)
-    n_features = getattr(estimator, "n_features_in_", None)
-    if n_features is not None and X_sample.shape[1] != n_features:
+def _check_target_opset(neural, target_opset):
+    from ._onnx_graphs import MIN_TORCH_OPSET
+
+    main = target_opset.get("") if isinstance(target_opset, dict) else target_opset
+    if neural and main is not None and main < MIN_TORCH_OPSET:
         raise ValueError(
-            f"X_sample has {X_sample.shape[1]} features, but the {type(estimator).__name__} was fitted on "
-            f"{n_features}: pass rows like those it predicts on."
+            f"torch's ONNX exporter writes opset {MIN_TORCH_OPSET} or later, but target_opset asks for {main}. "
+            f"Pass target_opset={MIN_TORCH_OPSET} or later (or None) for a neural student."
         )
-    return X_sample
+
+
+def _node_failure(distiller, has_steps, exc):
+    """A few lines for skl2onnx's "Unable to create node": the node, its cause, the versions and what to do."""
+    match = re.match(r"Unable to create node '([^']*)'", str(exc))
+    node = f"the {match.group(1)} node" if match else "a node"
+    student = distiller.student_
+    inner = student.estimator_ if isinstance(student, RegressorStudent) else student
+    where = f"of the {type(inner).__name__} student" + (" (or of a pipeline step before it)" if has_steps else "")
+    versions = ", ".join(
+        f"{package} {_version(package)}" for package in ("skl2onnx", "scikit-learn", "onnx", "protobuf")
+    )
+    cause = str(exc.__cause__).splitlines()[0] if str(exc.__cause__) else ""
+    return (
+        f"skl2onnx could not write {node} {where}: {type(exc.__cause__).__name__}: {cause}\n"
+        f"Installed: {versions}. The converter, or these versions together, cannot export this model: distil "
+        "into a student that converts here (MLPStudent, LogisticRegression, DecisionTreeClassifier, ...), or try "
+        "other versions of skl2onnx, onnx or protobuf."
+    )
+
+
+def _version(package):
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
 
 
 def _check_convertible(distiller, steps, quantize):
@@ -227,6 +272,16 @@ def _check_convertible(distiller, steps, quantize):
             f"ONNX labels are int64 or strings, but classes_ are {distiller.classes_.dtype} "
             f"{distiller.classes_[:5].tolist()!r}: fit on integer or string labels."
         )
+    if isinstance(student, BoostingStudent):
+        booster = type(student.estimator).__name__
+        raise TypeError(
+            f'The {booster} student was distilled by the "boosting" route into a BoostingStudent (its booster '
+            "trained with the soft cross-entropy as a custom objective), which no ONNX converter exports. To "
+            f'export a {booster}, distil it with route="sample_weight" (student_ is then a plain {booster}), '
+            "register onnxmltools' converter for it (skl2onnx.update_registered_converter) and pass "
+            "target_opset={'': 18, 'ai.onnx.ml': 3}; or distil into a student that converts (MLPStudent, "
+            "DecisionTreeClassifier, LogisticRegression, ...)."
+        )
     if not isinstance(student, _BaseTorchStudent):
         inner = student.estimator_ if isinstance(student, RegressorStudent) else student
         try:
@@ -238,7 +293,8 @@ def _check_convertible(distiller, steps, quantize):
                 "Use a student that converts: MLPStudent or TorchStudent (torch's exporter), or a scikit-learn "
                 "model skl2onnx converts (LogisticRegression, DecisionTreeClassifier, DecisionTreeRegressor, "
                 "Ridge, ...); for a model of another library, register its converter first "
-                "(skl2onnx.update_registered_converter; onnxmltools has LightGBM's and XGBoost's)."
+                "(skl2onnx.update_registered_converter; onnxmltools has LightGBM's and XGBoost's, which need "
+                "target_opset={'': 18, 'ai.onnx.ml': 3})."
             ) from None
         categorical = getattr(inner, "is_categorical_", None)  # HistGradientBoosting's
         if categorical is not None and np.any(categorical):

@@ -26,6 +26,7 @@ from skl2onnx.algebra.onnx_ops import OnnxIdentity
 from skl2onnx.common.data_types import FloatTensorType, Int64TensorType, StringTensorType
 
 from ._classifier import DistilledClassifier
+from ._portable import _uncompiled
 from ._regressor import DistilledRegressor
 from .students._neural_base import _BaseTorchStudent
 from .students._soft_regression import RegressorStudent
@@ -61,7 +62,8 @@ def _check_float_input(operator):
     if not isinstance(input_type, FloatTensorType):
         raise TypeError(
             f"{type(operator.raw_operator).__name__} converts with a float32 input (FloatTensorType), as neural "
-            f"students' exported graphs take; got {type(input_type).__name__}. Convert with X.astype(np.float32)."
+            f"students' exported graphs take; got {type(input_type).__name__}. Convert with X.astype(np.float32) "
+            "(a DataFrame's columns of floats: frame.astype({column: 'float32'}))."
         )
 
 
@@ -182,10 +184,37 @@ def _axis_one(scope, container):
 def _sub_estimator_output(estimator, X, scope, container, *, index, options=None):
     """Output ``index`` of a scikit-learn estimator's own converter (0: label or prediction, 1: probabilities)."""
     opset = container.target_opset
+    _write_flags_as_integers(container)
     sub = OnnxSubEstimator(estimator, X, op_version=opset, options=options)
     name = scope.get_unique_variable_name("student_output")
     OnnxIdentity(sub[index], op_version=opset, output_names=[name]).add_to(scope, container)
     return name
+
+
+def _write_flags_as_integers(container):
+    """Let the container take true/false flags in a list of integers, as 1 and 0, for the rest of this conversion.
+
+    ONNX attributes have no booleans: a list of flags is a list of integers. skl2onnx 1.20's converters of
+    ``HistGradientBoostingClassifier`` and ``-Regressor`` give ``nodes_missing_value_tracks_true`` as Python
+    booleans for the leaves, which protobuf 7 refuses (``Expected an int, got a boolean``). The sub-estimator's
+    converter runs later, with this container, so the container's ``add_node`` is wrapped, once, to write
+    such flags as the integers they stand for; every other attribute passes unchanged.
+    """
+    if "add_node" in vars(container):  # already wrapped for this conversion
+        return
+    add_node = container.add_node
+
+    def add_node_with_integer_flags(*args, **attributes):
+        return add_node(*args, **{name: _integer_flags(value) for name, value in attributes.items()})
+
+    container.add_node = add_node_with_integer_flags
+
+
+def _integer_flags(value):
+    if isinstance(value, (list, tuple)) and any(isinstance(item, (bool, np.bool_)) for item in value):
+        if all(isinstance(item, (bool, np.bool_, int, np.integer)) for item in value):
+            return [int(item) for item in value]
+    return value
 
 
 def _node(scope, op_type):
@@ -238,9 +267,11 @@ def _add_torch_graph(student, X, scope, container, *, name):
 def export_module(module, n_features, opset):
     """``module`` as an ONNX model of one input (n, n_features) float32, the batch dimension dynamic.
 
-    A float32 copy on the CPU is exported: the module given is not changed.
+    A float32 copy on the CPU is exported: the module given is not changed. A ``torch.compile`` wrapper is
+    exported as the module it compiles, which computes the same function (``torch.export`` cannot capture
+    the wrapper itself).
     """
-    module = copy.deepcopy(module).cpu().float().eval()
+    module = copy.deepcopy(_uncompiled(module)).cpu().float().eval()
     example = torch.zeros(2, n_features)  # torch.export specialises a dimension of size 1
     try:
         with _quiet_exporter():

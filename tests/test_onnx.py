@@ -290,3 +290,172 @@ def test_a_student_splitting_on_category_columns_is_refused(onnx_runtime):
     codes = frame.assign(colour=frame["colour"].cat.codes).to_numpy(dtype=np.float32)
     with pytest.raises(ValueError, match="student splits on category columns.*would predict other labels"):
         to_onnx(clf, codes)
+
+
+# --- Students and inputs that needed more than skl2onnx's defaults ------------------------------------------
+
+
+def test_hist_gradient_boosting_students(onnx_runtime, data, teacher):
+    # skl2onnx 1.20 gives the leaves' missing-value flags as Python booleans, which protobuf 7 refuses
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+    X, y, X_new = data
+    X, X_new = X.copy(), X_new.copy()
+    X[::7, 2], X_new[::5, 2] = np.nan, np.nan  # rows with a missing value follow each node's learned side
+    student = HistGradientBoostingClassifier(max_iter=20, random_state=0)
+    clf = DistilledClassifier(teacher, student).fit(X, y)
+    assert type(clf.student_) is HistGradientBoostingClassifier
+    _check_classifier(onnx_runtime, clf, to_onnx(clf, X[:2]), X_new, tree=True)
+
+    target = X[:, 0] * 3 + y
+    regressor = HistGradientBoostingRegressor(max_iter=20, random_state=0)
+    reg = DistilledRegressor(RandomForestRegressor(n_estimators=10, random_state=0), regressor).fit(X, target)
+    (outputs,) = _run(onnx_runtime, to_onnx(reg, X[:2]), X_new)
+    np.testing.assert_allclose(outputs.ravel(), reg.predict(X_new), rtol=RTOL, atol=ATOL * np.abs(target).max())
+
+
+class _BadlyConvertedClassifier(_OwnClassifier):
+    """A student whose (registered) converter passes an attribute ONNX cannot hold."""
+
+
+def _shapes_of_a_classifier(operator):
+    from skl2onnx.common.shape_calculator import calculate_linear_classifier_output_shapes
+
+    calculate_linear_classifier_output_shapes(operator)
+
+
+def _convert_with_an_attribute_onnx_cannot_hold(scope, operator, container):
+    container.add_node(
+        "Identity", [operator.inputs[0].onnx_name], [operator.outputs[1].onnx_name], values=[{"a": 1}] * 5000
+    )
+
+
+def test_a_node_skl2onnx_cannot_write_gives_a_short_error(onnx_runtime, data, teacher):
+    import skl2onnx
+
+    X, y, _ = data
+    skl2onnx.update_registered_converter(
+        _BadlyConvertedClassifier,
+        "SkdistillTestBadlyConverted",
+        _shapes_of_a_classifier,
+        _convert_with_an_attribute_onnx_cannot_hold,
+        options={"zipmap": [False], "nocl": [False]},
+    )
+    clf = DistilledClassifier(teacher, _BadlyConvertedClassifier(), route="sample_weight").fit(X, y)
+    with pytest.raises(ValueError, match="could not write the Identity node of the _BadlyConvertedClassifier") as info:
+        to_onnx(clf, X[:2])
+    message = str(info.value)
+    assert f"skl2onnx {skl2onnx.__version__}" in message and "scikit-learn" in message and "protobuf" in message
+    assert message.count("\n") <= 3 and len(message) < 800  # skl2onnx's own message lists all 5,000 values
+    assert isinstance(info.value.__cause__, (TypeError, ValueError)) and info.value.__suppress_context__
+
+
+def test_boosting_route_refusal_says_how_to_export(onnx_runtime, data, teacher):
+    lightgbm = pytest.importorskip("lightgbm")
+    X, y, _ = data
+    clf = DistilledClassifier(teacher, lightgbm.LGBMClassifier(n_estimators=3, verbose=-1)).fit(X, y)
+    assert type(clf.student_).__name__ == "BoostingStudent"
+    how = r'LGBMClassifier student.*"boosting" route.*route="sample_weight".*target_opset'
+    with pytest.raises(TypeError, match=how):
+        to_onnx(clf, X[:2])
+
+
+@pytest.mark.parametrize("library", ["lightgbm", "xgboost"])
+def test_booster_on_the_sample_weight_route_with_onnxmltools(onnx_runtime, data, teacher, library):
+    import skl2onnx
+    from skl2onnx.common.shape_calculator import calculate_linear_classifier_output_shapes
+
+    module = pytest.importorskip(library)
+    pytest.importorskip("onnxmltools", reason="onnxmltools converts LightGBM and XGBoost: pip install onnxmltools")
+    if library == "lightgbm":
+        from onnxmltools.convert.lightgbm.operator_converters.LightGbm import convert_lightgbm as convert
+
+        booster = module.LGBMClassifier(n_estimators=20, verbose=-1)
+    else:
+        from onnxmltools.convert.xgboost.operator_converters.XGBoost import convert_xgboost as convert
+
+        booster = module.XGBClassifier(n_estimators=20)
+    skl2onnx.update_registered_converter(
+        type(booster),
+        f"SkdistillTest{type(booster).__name__}",
+        calculate_linear_classifier_output_shapes,
+        convert,
+        options={"nocl": [True, False], "zipmap": [True, False, "columns"]},
+    )
+    X, y, X_new = data
+    labels = _labels(y, "string", 3)  # the booster is fitted on class positions: the graph maps them back
+    teacher = RandomForestClassifier(n_estimators=10, random_state=0).fit(X, labels)
+    clf = DistilledClassifier(teacher, booster, route="sample_weight").fit(X, labels)
+    model = to_onnx(clf, X[:2], target_opset={"": 18, "ai.onnx.ml": 3})
+    _check_classifier(onnx_runtime, clf, model, X_new, tree=True)
+
+
+def test_target_opset(onnx_runtime, data, teacher):
+    X, y, X_new = data
+    clf = DistilledClassifier(teacher, LogisticRegression(max_iter=1000)).fit(X, y)
+    model = to_onnx(clf, X[:2], target_opset=15)
+    assert {entry.domain: entry.version for entry in model.opset_import}[""] == 15
+    _check_classifier(onnx_runtime, clf, model, X_new)
+
+    neural = DistilledClassifier(teacher, MLPStudent((4,), max_iter=2, random_state=0)).fit(X, y)
+    with pytest.raises(ValueError, match="writes opset 18 or later, but target_opset asks for 15"):
+        to_onnx(neural, X[:2], target_opset={"": 15, "ai.onnx.ml": 3})
+
+
+def test_pipeline_on_a_frame_with_string_columns(onnx_runtime):
+    pd = pytest.importorskip("pandas")
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import OneHotEncoder
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "size": rng.normal(size=500),
+            "colour": rng.choice(["red", "blue", "teal"], 500),
+            "count": rng.integers(0, 5, 500),
+            "shape": pd.Series(rng.choice(["round", "square"], 500), dtype=object),
+        }
+    )
+    y = ((frame["size"] > 0) ^ (frame["colour"] == "teal") ^ (frame["count"] > 2)).astype(int).to_numpy()
+    encode = ColumnTransformer(
+        [("numbers", StandardScaler(), ["size", "count"]), ("words", OneHotEncoder(), ["colour", "shape"])]
+    )
+    teacher = RandomForestClassifier(n_estimators=20, random_state=0)
+    pipeline = make_pipeline(encode, DistilledClassifier(teacher, LogisticRegression())).fit(frame[:300], y[:300])
+    model = to_onnx(pipeline, frame[:2])
+    onnx, onnxruntime = onnx_runtime
+    types = {"size": onnx.TensorProto.FLOAT, "colour": onnx.TensorProto.STRING, "count": onnx.TensorProto.INT64}
+    types["shape"] = onnx.TensorProto.STRING
+    assert [(i.name, i.type.tensor_type.elem_type) for i in model.graph.input] == list(types.items())
+    held_out = frame[300:]
+    feeds = {
+        "size": held_out[["size"]].to_numpy(np.float32),
+        "count": held_out[["count"]].to_numpy(np.int64),
+        "colour": held_out[["colour"]].to_numpy(object),
+        "shape": held_out[["shape"]].to_numpy(object),
+    }
+    onnx.checker.check_model(model, full_check=True)
+    session = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    labels, probabilities = session.run(None, feeds)
+    assert labels.tolist() == pipeline.predict(held_out).tolist()
+    np.testing.assert_allclose(probabilities, pipeline.predict_proba(held_out), rtol=RTOL, atol=ATOL)
+
+    with pytest.raises(ValueError, match=r"X_sample has the columns .*'when'.*but the pipeline was fitted on"):
+        to_onnx(pipeline, frame[:2].rename(columns={"count": "when"}))
+    with pytest.raises(ValueError, match=r"columns count \(datetime64.*neither: convert them"):
+        to_onnx(pipeline, frame[:2].assign(count=pd.Timestamp("2024-01-01")))
+    with pytest.raises(ValueError, match=r"columns colour \(category\).*neither: convert them"):
+        to_onnx(pipeline, frame[:2].astype({"colour": "category"}))
+    clf = DistilledClassifier(teacher, LogisticRegression()).fit(frame[["size", "count"]], y)
+    with pytest.raises(ValueError, match=r"columns that are not numbers \(colour\).*encode them in a Pipeline"):
+        to_onnx(clf, frame[["size", "colour"]][:2])
+
+
+def test_compiled_torch_student_exports_the_module_it_compiles(onnx_runtime, data, teacher):
+    X, y, X_new = data
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 3))
+    compiled = torch.compile(module, backend="eager")  # backend="eager": no C compiler needed
+    clf = DistilledClassifier(teacher, TorchStudent(compiled, max_iter=5, random_state=0)).fit(X, y)
+    assert type(clf.student_.module_).__name__ == "OptimizedModule"
+    _check_classifier(onnx_runtime, clf, to_onnx(clf, X[:2]), X_new)
