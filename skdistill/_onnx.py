@@ -11,9 +11,11 @@ import logging
 import os
 import re
 import tempfile
+from numbers import Integral
 
 import numpy as np
 import torch
+from sklearn.multioutput import MultiOutputRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
@@ -67,7 +69,8 @@ def to_onnx(estimator, X_sample, *, quantize=None, target_opset=None):
     target_opset : int or dict, default=None
         The ONNX opset to write, as for ``skl2onnx.to_onnx``: a version of the main domain, or a dict of
         versions by domain, such as ``{"": 18, "ai.onnx.ml": 3}``, which onnxmltools' LightGBM and
-        XGBoost converters need. ``None``: skl2onnx's default. A neural student needs 18 or later.
+        XGBoost converters need (a dict must name the main domain ``""`` too). ``None``: skl2onnx's
+        default. 13 or later; a neural student needs 18 or later.
 
     Returns
     -------
@@ -221,10 +224,36 @@ def _final_distiller(estimator):
     return final, [*steps, final]
 
 
+# The graphs skdistill writes around a student (ReduceSum with its axes as an input) need opset 13.
+_MIN_OPSET = 13
+
+
 def _check_target_opset(neural, target_opset):
     from ._onnx_graphs import MIN_TORCH_OPSET
 
+    def is_version(value):
+        return isinstance(value, Integral) and not isinstance(value, bool) and value >= 1
+
+    versions = target_opset.values() if isinstance(target_opset, dict) else [target_opset]
+    if target_opset is not None and (
+        not all(is_version(v) for v in versions)
+        or (isinstance(target_opset, dict) and not all(isinstance(k, str) for k in target_opset))
+    ):
+        raise TypeError(
+            f"target_opset must be None, an int (the main domain's opset) or a dict of ints by domain name, "
+            f"such as {{'': 18, 'ai.onnx.ml': 3}}; got {target_opset!r}."
+        )
     main = target_opset.get("") if isinstance(target_opset, dict) else target_opset
+    if main is not None and main < _MIN_OPSET:
+        raise ValueError(
+            f"target_opset asks for opset {main} of the main domain, but the exported graphs need {_MIN_OPSET} "
+            f"or later. Pass target_opset={_MIN_OPSET} or later (or None)."
+        )
+    if isinstance(target_opset, dict) and "" not in target_opset:
+        raise ValueError(
+            f"target_opset={target_opset!r} names no opset for the main domain ''; skl2onnx then needs one: "
+            "pass it too, such as {'': 18, 'ai.onnx.ml': 3}."
+        )
     if neural and main is not None and main < MIN_TORCH_OPSET:
         raise ValueError(
             f"torch's ONNX exporter writes opset {MIN_TORCH_OPSET} or later, but target_opset asks for {main}. "
@@ -256,6 +285,39 @@ def _version(package):
         return importlib.metadata.version(package)
     except importlib.metadata.PackageNotFoundError:
         return "not installed"
+
+
+def _hist_boosters(model):
+    """The HistGradientBoosting models in ``model``: itself, or those of a ``MultiOutputRegressor``
+    (how a regression student of several outputs is fitted)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+    models = getattr(model, "estimators_", [model]) if isinstance(model, MultiOutputRegressor) else [model]
+    return [m for m in models if isinstance(m, (HistGradientBoostingClassifier, HistGradientBoostingRegressor))]
+
+
+# HistGradientBoostingRegressor losses whose predictions are the raw scores: skl2onnx's converter
+# writes no inverse link, so poisson and gamma (an exp link) would export wrong predictions.
+_IDENTITY_LINK_LOSSES = {"squared_error", "absolute_error", "quantile"}
+
+
+def _check_hist_booster_converts(booster):
+    """Refuse a HistGradientBoosting model skl2onnx's converter would export with other predictions."""
+    name = type(booster).__name__
+    categorical = getattr(booster, "is_categorical_", None)
+    if categorical is not None and np.any(categorical):
+        raise ValueError(
+            f"The {name} student splits on category columns, which skl2onnx's converter reads as numeric "
+            "thresholds: the exported model would predict other labels. Encode those columns before the "
+            "distiller (OrdinalEncoder or OneHotEncoder in a pipeline) to export it."
+        )
+    loss = getattr(booster, "loss", None)
+    if not hasattr(booster, "classes_") and isinstance(loss, str) and loss not in _IDENTITY_LINK_LOSSES:
+        raise ValueError(
+            f"The {name} student has loss={loss!r}, whose predictions are exp of the trees' sum; skl2onnx's "
+            "converter leaves the exp out, so the exported model would predict other values. Use "
+            f"loss='squared_error' (or one of {sorted(_IDENTITY_LINK_LOSSES)}) to export it."
+        )
 
 
 def _check_convertible(distiller, steps, quantize):
@@ -296,13 +358,8 @@ def _check_convertible(distiller, steps, quantize):
                 "(skl2onnx.update_registered_converter; onnxmltools has LightGBM's and XGBoost's, which need "
                 "target_opset={'': 18, 'ai.onnx.ml': 3})."
             ) from None
-        categorical = getattr(inner, "is_categorical_", None)  # HistGradientBoosting's
-        if categorical is not None and np.any(categorical):
-            raise ValueError(
-                f"The {type(inner).__name__} student splits on category columns, which skl2onnx's converter "
-                "reads as numeric thresholds: the exported model would predict other labels. Encode those "
-                "columns before the distiller (OrdinalEncoder or OneHotEncoder in a pipeline) to export it."
-            )
+        for booster in _hist_boosters(inner):
+            _check_hist_booster_converts(booster)
         if quantize is not None:
             raise ValueError(
                 f"quantize={quantize!r} stores the weights of a neural student's layers (MatMul, Gemm) as 8-bit "

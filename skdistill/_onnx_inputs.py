@@ -9,6 +9,8 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_array
 
+from ._base import is_pandas_frame
+
 
 def input_types(estimator, X_sample):
     """skl2onnx's ``initial_types``: one float32 input ``X``, or one input per column of a DataFrame with columns
@@ -34,7 +36,7 @@ def _check_width(estimator, n_columns):
 
 def _columns_not_numbers(X_sample):
     """The names of a DataFrame's columns that are not numbers (strings, categories, dates, ...)."""
-    if not (hasattr(X_sample, "columns") and hasattr(X_sample, "dtypes")):
+    if not is_pandas_frame(X_sample):  # a polars frame's dtypes are a list; it goes through check_array
         return []
     return [name for name, dtype in X_sample.dtypes.items() if getattr(dtype, "kind", "O") not in "fiub"]
 
