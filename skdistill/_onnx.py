@@ -59,7 +59,9 @@ def to_onnx(estimator, X_sample, *, quantize=None, target_opset=None):
         A few rows like those the model will receive: their width is checked against the estimator's.
         Any values; they are not stored in the model. A pandas DataFrame with columns of strings, for a
         ``Pipeline`` whose first steps encode them (a ``ColumnTransformer`` with a ``OneHotEncoder``),
-        gives a model with one input per column, named as the column, of shape ``(n_rows, 1)``: float32
+        gives a model with one input per column, in the frame's order, named after the column (skl2onnx
+        makes the names valid identifiers: ``"unit price"`` becomes ``unit_price``; read them from
+        ``model.graph.input``), of shape ``(n_rows, 1)``: float32
         for a column of floats, int64 for integers, strings for strings.
     quantize : {None, "int8"}, default=None
         ``"int8"``: the weights of a neural student's layers are stored as 8-bit integers, with

@@ -49,7 +49,7 @@ def _is_string_column(column):
 
 
 def _column_types(estimator, frame, not_numbers):
-    """One input per column, named as the column: what skl2onnx's ``ColumnTransformer`` converter selects from."""
+    """One input per column, named after it: what skl2onnx's ``ColumnTransformer`` converter selects from."""
     from skl2onnx.common.data_types import FloatTensorType, Int64TensorType, StringTensorType
 
     if not isinstance(estimator, Pipeline):
