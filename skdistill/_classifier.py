@@ -374,8 +374,12 @@ class DistilledClassifier(ClassifierMixin, BaseDistiller):
         ``fit``'s ``y`` (``in_fit``) may be labels a scikit-learn meta-estimator encoded: the error says so.
         """
         hint = teacher._relabel_hint
-        if in_fit and y is not None:
-            hint += encoded_labels_hint(teacher.classes_, y)
+        if in_fit:  # made only for the error, from y's distinct labels: not a second pass over y
+            relabel_hint = hint
+
+            def hint(labels):
+                return relabel_hint + encoded_labels_hint(teacher.classes_, labels)
+
         return align_classes(teacher.classes_, y, hint=hint)
 
     def _first_stream_space(self, teacher, classes, y):

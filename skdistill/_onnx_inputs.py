@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_array
 
-from ._base import is_pandas_frame
+from ._base import non_numeric_columns
 
 
 def input_types(estimator, X_sample):
@@ -17,7 +17,7 @@ def input_types(estimator, X_sample):
     that are not numbers (strings)."""
     from skl2onnx.common.data_types import FloatTensorType
 
-    not_numbers = _columns_not_numbers(X_sample)
+    not_numbers = non_numeric_columns(X_sample)  # a polars frame has none: it goes through check_array
     if not_numbers:
         return _column_types(estimator, X_sample, not_numbers)
     X_sample = check_array(X_sample, dtype=np.float32, ensure_all_finite=False)
@@ -32,13 +32,6 @@ def _check_width(estimator, n_columns):
             f"X_sample has {n_columns} features, but the {type(estimator).__name__} was fitted on "
             f"{n_features}: pass rows like those it predicts on."
         )
-
-
-def _columns_not_numbers(X_sample):
-    """The names of a DataFrame's columns that are not numbers (strings, categories, dates, ...)."""
-    if not is_pandas_frame(X_sample):  # a polars frame's dtypes are a list; it goes through check_array
-        return []
-    return [name for name, dtype in X_sample.dtypes.items() if getattr(dtype, "kind", "O") not in "fiub"]
 
 
 def _is_string_column(column):

@@ -78,8 +78,9 @@ def align_classes(teacher_classes, y, *, labels_name="y", hint=""):
         Labels that must all be among ``teacher_classes``.
     labels_name : str, default="y"
         What the error calls ``y`` (``"classes"`` for the ``classes`` of ``partial_fit``).
-    hint : str, default=""
-        Appended to the error about labels the teacher does not score.
+    hint : str or callable, default=""
+        Appended to the error about labels the teacher does not score; a callable is called with the
+        distinct labels of ``y`` to make it, only then.
 
     Returns
     -------
@@ -90,8 +91,10 @@ def align_classes(teacher_classes, y, *, labels_name="y", hint=""):
     """
     teacher_labels = np.asarray(teacher_classes).tolist()
     if y is not None:
-        unknown = set(np.unique(y).tolist()) - set(teacher_labels)
+        labels = np.unique(y).tolist()
+        unknown = set(labels) - set(teacher_labels)
         if unknown:
+            hint = hint(labels) if callable(hint) else hint
             raise ValueError(
                 f"{labels_name} has labels the teacher does not score: {sorted(unknown, key=str)!r}. The teacher "
                 f"scores {teacher_labels!r}.{hint}"
@@ -108,6 +111,7 @@ def encoded_labels_hint(teacher_classes, y):
     ----------
     teacher_classes : array-like of shape (n_classes,)
     y : array-like
+        Its distinct labels will do.
 
     Returns
     -------
